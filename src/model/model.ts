@@ -1,0 +1,153 @@
+/**
+ * The 1-layer, 1-head, attention-only transformer of the reference paper, as stored in safetensors with
+ * TransformerLens key names. Weights are kept as float32 (their exact values); computations widen to float64.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ModelFormatError, parseSafetensors, serializeSafetensors, type RawTensor } from './safetensors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+
+export { ModelFormatError };
+
+export interface ModelConfig {
+  /** Sequence length K (= n_ctx). */
+  k: number;
+  /** Vocabulary size V (= d_vocab = d_vocab_out). */
+  vocab: number;
+  dModel: number;
+  dHead: number;
+}
+
+export interface Model {
+  config: ModelConfig;
+  /** [V, d] token embedding. */
+  WE: Float32Array;
+  /** [K, d] position embedding. */
+  Wpos: Float32Array;
+  /** [d, d_head] (head 0 of TransformerLens's [n_heads, d, d_head]). */
+  WQ: Float32Array;
+  WK: Float32Array;
+  WV: Float32Array;
+  /** [d_head, d]. */
+  WO: Float32Array;
+  /** [d, V]. */
+  WU: Float32Array;
+  metadata: Record<string, string>;
+  /** SHA-256 (hex) of the model file: the model's identity in every certificate. */
+  sha256: string;
+}
+
+export const TENSOR_NAMES = {
+  WE: 'embed.W_E',
+  Wpos: 'pos_embed.W_pos',
+  WQ: 'blocks.0.attn.W_Q',
+  WK: 'blocks.0.attn.W_K',
+  WV: 'blocks.0.attn.W_V',
+  WO: 'blocks.0.attn.W_O',
+  WU: 'unembed.W_U',
+} as const;
+
+/** Bias tensors are accepted only when every entry is exactly zero (the paper freezes them at zero). */
+const BIAS_NAMES = ['blocks.0.attn.b_Q', 'blocks.0.attn.b_K', 'blocks.0.attn.b_V', 'blocks.0.attn.b_O', 'unembed.b_U'];
+
+/** Buffers TransformerLens stores beside the weights; they carry no parameters. */
+const IGNORED_NAMES = ['blocks.0.attn.mask', 'blocks.0.attn.IGNORE'];
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function readModel(path: string): Model {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new ModelFormatError(`cannot read model file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return parseModel(bytes);
+}
+
+export function parseModel(bytes: Uint8Array): Model {
+  const file = parseSafetensors(bytes);
+  const get = (name: string): RawTensor => {
+    const t = file.tensors.get(name);
+    if (!t) throw new ModelFormatError(`missing tensor ${name}`);
+    return t;
+  };
+  for (const name of file.tensors.keys()) {
+    const known = (Object.values(TENSOR_NAMES) as string[]).includes(name) || BIAS_NAMES.includes(name) || IGNORED_NAMES.includes(name);
+    if (!known) throw new ModelFormatError(`unsupported architecture: unexpected tensor ${name} (only 1-layer, attention-only, 1-head models without LayerNorm)`);
+  }
+  const WE = get(TENSOR_NAMES.WE);
+  const Wpos = get(TENSOR_NAMES.Wpos);
+  const WU = get(TENSOR_NAMES.WU);
+  const WQ = get(TENSOR_NAMES.WQ);
+  const WK = get(TENSOR_NAMES.WK);
+  const WV = get(TENSOR_NAMES.WV);
+  const WO = get(TENSOR_NAMES.WO);
+  const expectRank = (name: string, t: RawTensor, rank: number) => {
+    if (t.shape.length !== rank) throw new ModelFormatError(`tensor ${name}: shape [${t.shape.join(', ')}] should have ${rank} dimensions`);
+  };
+  expectRank(TENSOR_NAMES.WE, WE, 2);
+  expectRank(TENSOR_NAMES.Wpos, Wpos, 2);
+  expectRank(TENSOR_NAMES.WU, WU, 2);
+  for (const [n, t] of [[TENSOR_NAMES.WQ, WQ], [TENSOR_NAMES.WK, WK], [TENSOR_NAMES.WV, WV], [TENSOR_NAMES.WO, WO]] as const) expectRank(n, t, 3);
+  const [vocab, dModel] = WE.shape;
+  const k = Wpos.shape[0];
+  const nHeads = WQ.shape[0];
+  const dHead = WQ.shape[2];
+  if (nHeads !== 1) throw new ModelFormatError(`unsupported architecture: ${nHeads} attention heads (only 1 is supported)`);
+  if (vocab < 2 || dModel < 1 || k < 1 || dHead < 1) throw new ModelFormatError(`degenerate shapes: V=${vocab}, d_model=${dModel}, K=${k}, d_head=${dHead}`);
+  const expectShape = (name: string, t: RawTensor, shape: number[]) => {
+    if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
+      throw new ModelFormatError(`tensor ${name}: shape [${t.shape.join(', ')}] is inconsistent with V=${vocab}, K=${k}, d_model=${dModel}, d_head=${dHead}; expected [${shape.join(', ')}]`);
+    }
+  };
+  expectShape(TENSOR_NAMES.Wpos, Wpos, [k, dModel]);
+  expectShape(TENSOR_NAMES.WU, WU, [dModel, vocab]);
+  expectShape(TENSOR_NAMES.WQ, WQ, [1, dModel, dHead]);
+  expectShape(TENSOR_NAMES.WK, WK, [1, dModel, dHead]);
+  expectShape(TENSOR_NAMES.WV, WV, [1, dModel, dHead]);
+  expectShape(TENSOR_NAMES.WO, WO, [1, dHead, dModel]);
+  for (const [name, t] of file.tensors) {
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i])) throw new ModelFormatError(`tensor ${name}: entry ${i} is ${t.data[i]} (weights must be finite)`);
+    }
+  }
+  for (const name of BIAS_NAMES) {
+    const t = file.tensors.get(name);
+    if (t && t.data.some((x) => x !== 0)) throw new ModelFormatError(`tensor ${name} is nonzero: biases are not supported (the paper's models freeze them at zero)`);
+  }
+  const metaK = file.metadata.k;
+  if (metaK !== undefined && metaK !== String(k)) throw new ModelFormatError(`__metadata__.k = ${metaK} disagrees with pos_embed.W_pos (K=${k})`);
+  const task = file.metadata.task;
+  if (task !== undefined && task !== 'max-of-k') throw new ModelFormatError(`unsupported task ${JSON.stringify(task)} (only max-of-k)`);
+  return {
+    config: { k, vocab, dModel, dHead },
+    WE: WE.data, Wpos: Wpos.data, WQ: WQ.data, WK: WK.data, WV: WV.data, WO: WO.data, WU: WU.data,
+    metadata: file.metadata,
+    sha256: sha256Hex(bytes),
+  };
+}
+
+/** Serializes a model with TransformerLens names and zero biases; metadata always records task, K, V and d_head. */
+export function serializeModel(model: Omit<Model, 'sha256'>): Uint8Array {
+  const { k, vocab, dModel, dHead } = model.config;
+  const tensors = new Map<string, RawTensor>([
+    [TENSOR_NAMES.WE, { dtype: 'F32', shape: [vocab, dModel], data: model.WE }],
+    [TENSOR_NAMES.Wpos, { dtype: 'F32', shape: [k, dModel], data: model.Wpos }],
+    [TENSOR_NAMES.WQ, { dtype: 'F32', shape: [1, dModel, dHead], data: model.WQ }],
+    [TENSOR_NAMES.WK, { dtype: 'F32', shape: [1, dModel, dHead], data: model.WK }],
+    [TENSOR_NAMES.WV, { dtype: 'F32', shape: [1, dModel, dHead], data: model.WV }],
+    [TENSOR_NAMES.WO, { dtype: 'F32', shape: [1, dHead, dModel], data: model.WO }],
+    [TENSOR_NAMES.WU, { dtype: 'F32', shape: [dModel, vocab], data: model.WU }],
+  ]);
+  const metadata = { ...model.metadata, task: 'max-of-k', k: String(k), vocab: String(vocab), d_model: String(dModel), d_head: String(dHead), n_heads: '1' };
+  return serializeSafetensors(tensors, metadata);
+}
+
+export function writeModel(path: string, model: Omit<Model, 'sha256'>): string {
+  const bytes = serializeModel(model);
+  writeFileAtomic(path, bytes);
+  return sha256Hex(bytes);
+}
