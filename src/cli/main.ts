@@ -15,6 +15,8 @@ program
 
 // Command modules, in the order they are listed by --help.
 const commandModules: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import('./commands/train.js'),
+  () => import('./commands/eval.js'),
 ];
 for (const load of commandModules) (await load()).register(program);
 

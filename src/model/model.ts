@@ -50,7 +50,10 @@ export const TENSOR_NAMES = {
 /** Bias tensors are accepted only when every entry is exactly zero (the paper freezes them at zero). */
 const BIAS_NAMES = ['blocks.0.attn.b_Q', 'blocks.0.attn.b_K', 'blocks.0.attn.b_V', 'blocks.0.attn.b_O', 'unembed.b_U'];
 
-/** Buffers TransformerLens stores beside the weights; they carry no parameters. */
+/**
+ * Buffers TransformerLens stores beside the weights (a BOOL causal mask and an F32 scalar -inf); they carry no
+ * parameters, so they are skipped unread.
+ */
 const IGNORED_NAMES = ['blocks.0.attn.mask', 'blocks.0.attn.IGNORE'];
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -68,14 +71,14 @@ export function readModel(path: string): Model {
 }
 
 export function parseModel(bytes: Uint8Array): Model {
-  const file = parseSafetensors(bytes);
+  const file = parseSafetensors(bytes, IGNORED_NAMES);
   const get = (name: string): RawTensor => {
     const t = file.tensors.get(name);
     if (!t) throw new ModelFormatError(`missing tensor ${name}`);
     return t;
   };
   for (const name of file.tensors.keys()) {
-    const known = (Object.values(TENSOR_NAMES) as string[]).includes(name) || BIAS_NAMES.includes(name) || IGNORED_NAMES.includes(name);
+    const known = (Object.values(TENSOR_NAMES) as string[]).includes(name) || BIAS_NAMES.includes(name);
     if (!known) throw new ModelFormatError(`unsupported architecture: unexpected tensor ${name} (only 1-layer, attention-only, 1-head models without LayerNorm)`);
   }
   const WE = get(TENSOR_NAMES.WE);

@@ -22,7 +22,11 @@ export interface SafetensorsFile {
 /** Largest header accepted; real headers for these models are a few hundred bytes. */
 const MAX_HEADER_BYTES = 1 << 20;
 
-export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
+/**
+ * Parses a safetensors file. Tensors named in `ignore` are skipped without reading their dtype or data (as the
+ * checker does), so buffers such as TransformerLens's BOOL attention mask do not make the file unreadable.
+ */
+export function parseSafetensors(bytes: Uint8Array, ignore: readonly string[] = []): SafetensorsFile {
   if (bytes.length < 8) throw new ModelFormatError(`file is ${bytes.length} bytes, too short for a safetensors header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = view.getBigUint64(0, true);
@@ -47,6 +51,7 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
       metadata = parseMetadata(entry);
       continue;
     }
+    if (ignore.includes(name)) continue;
     tensors.set(name, parseTensor(name, entry, bytes, dataStart, dataLen));
   }
   return { tensors, metadata };
@@ -76,10 +81,10 @@ function parseTensor(name: string, entry: unknown, bytes: Uint8Array, dataStart:
   const count = (shape as number[]).reduce((a, b) => a * b, 1);
   if (end < begin || end > dataLen) throw new ModelFormatError(`tensor ${name}: data_offsets [${begin}, ${end}] lie outside the ${dataLen}-byte data section (truncated file?)`);
   if (end - begin !== count * 4) throw new ModelFormatError(`tensor ${name}: shape [${shape.join(', ')}] needs ${count * 4} bytes but data_offsets give ${end - begin}`);
-  // Copy so the tensor is 4-byte aligned whatever the header length.
-  const copy = bytes.slice(dataStart + begin, dataStart + end);
+  // Read through a DataView at the tensor's own offset: it needs no alignment and works for a Node Buffer too, whose
+  // .buffer is a larger shared ArrayBuffer (and whose .slice is a view, not a copy).
   const data = new Float32Array(count);
-  const dv = new DataView(copy.buffer);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin);
   for (let i = 0; i < count; i++) data[i] = dv.getFloat32(4 * i, true);
   return { dtype, shape: shape as number[], data };
 }

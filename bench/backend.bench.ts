@@ -1,0 +1,82 @@
+/**
+ * Backends compared per kernel (issue 6): exhaustive evaluation throughput (sequences/s) on cpu and webgpu.
+ * K = 4, V = 64 (16,777,216 sequences) on every backend present; K = 5, V = 64 (1,073,741,824) only on a hardware
+ * adapter, or when MECHCERT_BENCH_K5=1 (hours on the CPU or lavapipe). The model is the deterministic max-like one of
+ * test/backend/models.ts, or MECHCERT_BENCH_MODEL=path/to/model.safetensors for K = 4.
+ * Each run opens the backend, compiles on a small range first (not timed), times the full range, and disposes.
+ * trainStepGradient (forward + backward, batch 128, K = 4, V = 64, d = 32) is timed over 50 steps after one warm-up.
+ */
+import { performance } from 'node:perf_hooks';
+import { createBackendRegistry, type BackendName } from '../src/backend/index.js';
+import { readModel } from '../src/model/model.js';
+import { pathTables, type PathTables } from '../src/model/paths.js';
+import { paramLayout, type Dims } from '../src/train/forward-backward.js';
+import { maxLikeTables, prng } from '../test/backend/models.js';
+import type { Bench } from './harness.js';
+
+const registry = createBackendRegistry();
+
+function tablesFor(k: number): PathTables {
+  const file = process.env.MECHCERT_BENCH_MODEL;
+  if (file && k === 4) return pathTables(readModel(file));
+  return maxLikeTables(k, 64, 3);
+}
+
+async function exhaustive(name: BackendName, k: number): Promise<Record<string, number> | void> {
+  const backend = await registry.tryOpen(name, { allowSoftwareAdapter: true });
+  if ('unavailable' in backend) {
+    console.log(`${name}: not run (${backend.unavailable})`);
+    return;
+  }
+  try {
+    const tables = tablesFor(k);
+    if (k >= 5 && name === 'webgpu' && backend.description.includes('software') && process.env.MECHCERT_BENCH_K5 !== '1') {
+      console.log(`${name} K=${k}: not run on a software adapter (${backend.description}); set MECHCERT_BENCH_K5=1 to force`);
+      return;
+    }
+    if (k >= 5 && name === 'cpu' && process.env.MECHCERT_BENCH_K5 !== '1') {
+      console.log(`cpu K=${k}: not run (set MECHCERT_BENCH_K5=1 to force)`);
+      return;
+    }
+    await backend.run('countCorrectExhaustive', { tables, range: { start: 0, end: 4096 } });
+    const t0 = performance.now();
+    const out = await backend.run('countCorrectExhaustive', { tables });
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(`${backend.description}: K=${k} V=64 correct ${out.correct}/${out.total} (raw ${out.rawCorrect}, rechecked ${out.rechecked}) in ${seconds.toFixed(3)} s`);
+    return { 'sequences/s': out.total / seconds, 'kernel s': seconds, rechecked: out.rechecked };
+  } finally {
+    await backend.dispose();
+  }
+}
+
+async function trainStep(name: BackendName): Promise<Record<string, number> | void> {
+  const backend = await registry.tryOpen(name, { allowSoftwareAdapter: true });
+  if ('unavailable' in backend) {
+    console.log(`${name}: not run (${backend.unavailable})`);
+    return;
+  }
+  try {
+    const dims: Dims = { k: 4, vocab: 64, dModel: 32, dHead: 32 };
+    const batch = 128;
+    const next = prng(7);
+    const params = Float64Array.from({ length: paramLayout(dims).total }, () => 0.25 * (2 * next() - 1));
+    const tokens = Int32Array.from({ length: batch * dims.k }, () => Math.floor(next() * dims.vocab));
+    await backend.run('trainStepGradient', { dims, params, tokens, batch });
+    const steps = 50;
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) await backend.run('trainStepGradient', { dims, params, tokens, batch });
+    const seconds = (performance.now() - t0) / 1000;
+    return { 'steps/s': steps / seconds, 'ms/step': (1000 * seconds) / steps };
+  } finally {
+    await backend.dispose();
+  }
+}
+
+export const benches: Bench[] = [
+  { name: 'backend cpu trainStepGradient K=4 V=64 batch 128', repeats: 1, run: () => trainStep('cpu') },
+  { name: 'backend webgpu trainStepGradient K=4 V=64 batch 128', repeats: 1, run: () => trainStep('webgpu') },
+  { name: 'backend cpu countCorrectExhaustive K=4 V=64', repeats: 1, run: () => exhaustive('cpu', 4) },
+  { name: 'backend webgpu countCorrectExhaustive K=4 V=64', repeats: 1, run: () => exhaustive('webgpu', 4) },
+  { name: 'backend cpu countCorrectExhaustive K=5 V=64', repeats: 1, run: () => exhaustive('cpu', 5) },
+  { name: 'backend webgpu countCorrectExhaustive K=5 V=64', repeats: 1, run: () => exhaustive('webgpu', 5) },
+];

@@ -1,0 +1,34 @@
+/**
+ * The `cpu` backend: the default and the reference. Kernels run in float64 on this thread (the multi-threaded
+ * evaluator lives in src/eval/; this backend is the conformance reference and stays single-threaded and simple).
+ */
+import { MAX_MARGIN_SEQUENCES, resolveRange } from '../kernels.js';
+import type { BackendProvider } from '../registry.js';
+import { MaxOfKNet } from '../../train/forward-backward.js';
+import { countCorrectRange, marginsRange } from './reference.js';
+
+export type CpuContext = { threads: number };
+
+export const cpuBackend: BackendProvider<CpuContext> = {
+  name: 'cpu',
+  open: async (options) => ({ ok: true, context: { threads: 1 }, description: `cpu (float64, 1 thread${options.threads && options.threads > 1 ? `; ${options.threads} requested` : ''})` }),
+  close: async () => {},
+  kernels: {
+    countCorrectExhaustive: async (_ctx, { tables, range }) => {
+      const r = resolveRange(tables, range);
+      const correct = countCorrectRange(tables, r);
+      return { correct, total: r.end - r.start, rawCorrect: correct, rechecked: 0, tolerance: 0 };
+    },
+    sequenceMargins: async (_ctx, { tables, range }) => {
+      const r = resolveRange(tables, range);
+      if (r.end - r.start > MAX_MARGIN_SEQUENCES) throw new RangeError(`sequenceMargins takes at most ${MAX_MARGIN_SEQUENCES} sequences`);
+      return { margins: marginsRange(tables, r) };
+    },
+    trainStepGradient: async (_ctx, { dims, params, tokens, batch }) => {
+      const net = new MaxOfKNet(dims, batch);
+      const grad = new Float64Array(net.layout.total);
+      const { loss, correct } = net.lossAndGrad(params, tokens, grad);
+      return { loss, correct, grad };
+    },
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * The kernel contract (DESIGN.md §7): one name per kernel with its typed input and output. Every backend implements
+ * these signatures; the CPU backend is the reference and the conformance suite (test/backend/conformance.test.ts)
+ * holds the others to it. Results from any backend other than the CPU one are hints: nothing here is trusted by the
+ * checker.
+ */
+import type { PathTables } from '../model/paths.js';
+import type { Dims } from '../train/forward-backward.js';
+
+/**
+ * A half-open range [start, end) of sequence indices. Sequence n is the K-digit base-V numeral of n, position 0 the
+ * most significant digit (odometer order, last position fastest), so the full input set is [0, V^K).
+ */
+export interface SequenceRange {
+  start: number;
+  end: number;
+}
+
+export interface CountCorrectExhaustiveInput {
+  tables: PathTables;
+  /** Defaults to every sequence, [0, V^K). */
+  range?: SequenceRange;
+}
+
+export interface CountCorrectExhaustiveOutput {
+  /**
+   * Sequences in the range on which the model is correct (the logit of max(t) strictly above every other), decided in
+   * float64: on the CPU directly; on a float32 backend, every sequence whose float32 margin lies within `tolerance` of
+   * zero is re-decided in float64 on the CPU, so the count matches the CPU's unless float32 error exceeds `tolerance`.
+   */
+  correct: number;
+  total: number;
+  /** The backend's own count before any float64 recheck (equal to `correct` on the CPU). */
+  rawCorrect: number;
+  /** Sequences re-decided in float64 on the CPU because the backend's margin was within `tolerance` of zero. */
+  rechecked: number;
+  /** The near-tie band |margin| ≤ tolerance used for rechecking (0 on the CPU). */
+  tolerance: number;
+}
+
+export interface SequenceMarginsInput {
+  tables: PathTables;
+  /** At most 2^24 sequences: one margin each is returned. */
+  range: SequenceRange;
+}
+
+export interface SequenceMarginsOutput {
+  /**
+   * For each sequence of the range in order: logit[max(t)] − max over other x of logit[x], in the backend's own
+   * arithmetic (float64 on the CPU, float32 on WebGPU). The sequence is correct iff its margin is > 0.
+   */
+  margins: Float64Array;
+}
+
+export interface TrainStepGradientInput {
+  dims: Dims;
+  /** Flat parameters in src/train/forward-backward.ts's layout (paramLayout). */
+  params: Float64Array;
+  /** `batch` sequences of K tokens, sequence-major. */
+  tokens: ArrayLike<number>;
+  batch: number;
+}
+
+export interface TrainStepGradientOutput {
+  /** Mean cross-entropy loss over the batch (log_softmax with the log1p form of MaxOfKNet). */
+  loss: number;
+  /** Sequences whose first argmax logit is the label. */
+  correct: number;
+  /** d(mean loss)/d(params), same layout as `params`. */
+  grad: Float64Array;
+}
+
+/** Kernel name → signature. Adding a kernel here makes every backend's `register` fail to typecheck until it is listed. */
+export interface Kernels {
+  countCorrectExhaustive: { input: CountCorrectExhaustiveInput; output: CountCorrectExhaustiveOutput };
+  sequenceMargins: { input: SequenceMarginsInput; output: SequenceMarginsOutput };
+  /** The training step's forward and backward pass (the optimizer update stays on the host). */
+  trainStepGradient: { input: TrainStepGradientInput; output: TrainStepGradientOutput };
+}
+
+export type KernelName = keyof Kernels;
+
+export const KERNEL_NAMES: readonly KernelName[] = ['countCorrectExhaustive', 'sequenceMargins', 'trainStepGradient'];
+
+export const MAX_MARGIN_SEQUENCES = 1 << 24;
+
+/** The full input set [0, V^K), or `range` after checking it lies inside it. */
+export function resolveRange(tables: PathTables, range: SequenceRange | undefined): SequenceRange {
+  const total = tables.vocab ** tables.k;
+  if (!Number.isSafeInteger(total)) throw new RangeError(`V^K = ${tables.vocab}^${tables.k} sequences is too many to enumerate`);
+  const r = range ?? { start: 0, end: total };
+  if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.end) || r.start < 0 || r.end < r.start || r.end > total) {
+    throw new RangeError(`sequence range [${r.start}, ${r.end}) is not inside [0, ${total})`);
+  }
+  return { start: r.start, end: r.end };
+}
+
+/** Writes the tokens of sequence `n` (odometer order) into `tokens` (length K). */
+export function decodeSequence(n: number, vocab: number, k: number, tokens: Int32Array): void {
+  let rest = n;
+  for (let p = k - 1; p >= 0; p--) {
+    tokens[p] = rest % vocab;
+    rest = Math.floor(rest / vocab);
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * `mechcert train`: trains a Max-of-K model with the paper's recipe (src/train/train.ts), measures its exhaustive
+ * float accuracy, and writes it as safetensors (atomically) with the recipe, seed, final loss and accuracy in its
+ * metadata.
+ */
+import type { Command } from 'commander';
+import { performance } from 'node:perf_hooks';
+import { evaluateExhaustive, MAX_EXHAUSTIVE_SEQUENCES } from '../../eval/exhaustive.js';
+import { parseModel, serializeModel, writeModel } from '../../model/model.js';
+import { train, TRAIN_DEFAULTS, type TrainProgress } from '../../train/train.js';
+import { UsageError } from '../errors.js';
+
+interface RawOptions {
+  k?: string;
+  vocab?: string;
+  seed?: string;
+  out?: string;
+  dModel: string;
+  dHead: string;
+  steps: string;
+  batch: string;
+  lr: string;
+}
+
+// Options with a default always arrive as strings from commander; only the required ones can be undefined.
+function parseInteger(flag: string, raw: string | undefined, min: number): number {
+  if (raw === undefined) throw new UsageError(`${flag} is required`);
+  const n = /^[+-]?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer from ${min} to 2^53 - 1 (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+function parsePositive(flag: string, raw: string): number {
+  const x = raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isFinite(x) || x <= 0) throw new UsageError(`${flag} must be a positive number (got ${JSON.stringify(raw)})`);
+  return x;
+}
+
+/** Progress on stderr: a bar redrawn in place on a terminal, otherwise one plain line per tenth of the run. */
+function progressReporter(steps: number): { update(p: TrainProgress): void; done(): void } {
+  const tty = process.stderr.isTTY === true;
+  const start = performance.now();
+  let lastDraw = 0;
+  let lastTenth = 0;
+  const describe = (p: TrainProgress, rate: number) =>
+    `step ${p.step}/${steps}  loss ${p.loss.toFixed(4)}  batch acc ${p.accuracy.toFixed(3)}  ${rate.toFixed(0)} steps/s`;
+  return {
+    update(p) {
+      const now = performance.now();
+      const rate = p.step / Math.max((now - start) / 1000, 1e-9);
+      if (tty) {
+        if (now - lastDraw < 100 && p.step !== steps) return;
+        lastDraw = now;
+        const width = 30;
+        const filled = Math.round((width * p.step) / steps);
+        process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${describe(p, rate)}  `);
+      } else {
+        const tenth = Math.floor((10 * p.step) / steps);
+        if (tenth === lastTenth) return;
+        lastTenth = tenth;
+        process.stderr.write(`train: ${describe(p, rate)}\n`);
+      }
+    },
+    done() {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description("Train a Max-of-K model with the paper's recipe, deterministically from --seed, and write it as safetensors.")
+    .option('--k <n>', 'sequence length K')
+    .option('--vocab <n>', 'vocabulary size V (≥ 2)')
+    .option('--seed <n>', 'integer seed (0 ≤ seed < 2^53); fixes both the initialisation and the data')
+    .option('--out <file>', 'output .safetensors path')
+    .option('--d-model <n>', 'residual width', String(TRAIN_DEFAULTS.dModel))
+    .option('--d-head <n>', 'attention head width', String(TRAIN_DEFAULTS.dHead))
+    .option('--steps <n>', 'optimizer steps', String(TRAIN_DEFAULTS.steps))
+    .option('--batch <n>', 'sequences per step', String(TRAIN_DEFAULTS.batch))
+    .option('--lr <x>', 'AdamW learning rate', String(TRAIN_DEFAULTS.lr))
+    .action(async (raw: RawOptions) => {
+      const k = parseInteger('--k', raw.k, 1);
+      const vocab = parseInteger('--vocab', raw.vocab, 2);
+      const seed = parseInteger('--seed', raw.seed, 0);
+      const dModel = parseInteger('--d-model', raw.dModel, 1);
+      const dHead = parseInteger('--d-head', raw.dHead, 1);
+      const steps = parseInteger('--steps', raw.steps, 1);
+      const batch = parseInteger('--batch', raw.batch, 1);
+      const lr = parsePositive('--lr', raw.lr);
+      if (raw.out === undefined || raw.out === '') throw new UsageError('--out is required');
+      const out = raw.out;
+
+      const progress = progressReporter(steps);
+      const t0 = performance.now();
+      const { model } = train({ k, vocab, seed, dModel, dHead, steps, batch, lr }, (p) => progress.update(p));
+      progress.done();
+      const trainSeconds = (performance.now() - t0) / 1000;
+      process.stderr.write(`train: ${steps} steps in ${trainSeconds.toFixed(1)} s\n`);
+
+      const sequences = vocab ** k;
+      // Accuracy is recorded only where every sequence can be evaluated (the same limit as `mechcert eval`'s).
+      if (sequences <= MAX_EXHAUSTIVE_SEQUENCES) {
+        process.stderr.write(`train: measuring accuracy over all ${sequences} sequences\n`);
+        const e0 = performance.now();
+        // Measured on the float32 weights exactly as they will be stored.
+        const { correct, total, accuracy } = await evaluateExhaustive(parseModel(serializeModel(model)));
+        process.stderr.write(`train: accuracy measured in ${((performance.now() - e0) / 1000).toFixed(1)} s\n`);
+        model.metadata.accuracy = String(accuracy);
+        model.metadata.accuracy_sequences = `${correct}/${total}`;
+      } else {
+        process.stderr.write(`train: V^K = ${sequences} sequences is over ${MAX_EXHAUSTIVE_SEQUENCES}; no accuracy recorded\n`);
+      }
+      const sha = writeModel(out, model);
+      const acc = model.metadata.accuracy === undefined ? '' : `  accuracy ${model.metadata.accuracy} (${model.metadata.accuracy_sequences})`;
+      process.stdout.write(`wrote ${out}  sha256 ${sha}  final loss ${model.metadata.final_loss}${acc}\n`);
+    });
+}

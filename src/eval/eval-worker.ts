@@ -1,0 +1,15 @@
+/**
+ * Worker thread of the evaluator (started by pool.ts): receives the path tables and the job in workerData, then
+ * counts each chunk index it is sent and replies `{ chunk, correct }`.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PathTables } from '../model/paths.js';
+import { chunkCounter, type EvalJob } from './kernel.js';
+
+const port = parentPort;
+if (port === null) throw new Error('eval-worker.ts must run as a worker thread');
+const { tables, job } = workerData as { tables: PathTables; job: EvalJob };
+const count = chunkCounter(tables, job);
+port.on('message', (chunk: number) => {
+  port.postMessage({ chunk, correct: count(chunk) });
+});

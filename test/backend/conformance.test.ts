@@ -1,0 +1,244 @@
+/**
+ * Backend conformance (DESIGN.md §7): every kernel on every backend present, compared with the CPU reference.
+ * cpu always runs; webgpu runs when Dawn finds an adapter (any adapter, lavapipe included) and is otherwise skipped
+ * with the reason printed. Set MECHCERT_REQUIRE_WEBGPU=1 (.ci/run does, once lavapipe is installed) to make a missing
+ * adapter a failure instead of a skip.
+ *
+ * Laws checked, per backend:
+ *   - count-agrees: countCorrectExhaustive equals the float64 reference count exactly (float32 backends re-decide
+ *     near-ties in float64, so any disagreement is a bug or a float32 error larger than the tolerance band);
+ *   - range-additive: counts over adjacent ranges with unaligned boundaries add up to the count over their union;
+ *   - margins-within-tolerance: every sequence's margin is within the backend's tolerance of the float64 margin, and
+ *     the sign (correct or not) differs only for float64 near-ties, which are listed when they occur;
+ *   - ties-are-wrong: on all-zero tables (every logit equal) no sequence is correct, even when the near-tie list
+ *     overflows;
+ *   - grad-close: trainStepGradient's loss and gradient match MaxOfKNet.lossAndGrad (float64) within 1e-4 relative
+ *     (float32 backends), and the batch's correct count is equal.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { BackendRegistry, createBackendRegistry, KERNEL_NAMES, KernelNotRegisteredError, parseBackendChoice, type Backend, type BackendName } from '../../src/backend/index.js';
+import { countCorrectRange, decideSequence, marginsRange, sequenceScratch } from '../../src/backend/cpu/reference.js';
+import { float32MarginTolerance } from '../../src/backend/webgpu/tolerance.js';
+import type { PathTables } from '../../src/model/paths.js';
+import { paramLayout, type Dims } from '../../src/train/forward-backward.js';
+import { MaxOfKNet } from '../../src/train/forward-backward.js';
+import { prng, maxLikeTables, randomTables } from './models.js';
+
+const registry = createBackendRegistry();
+const present: Backend[] = [];
+const missing = new Map<BackendName, string>();
+for (const name of registry.backends()) {
+  const opened = await registry.tryOpen(name, { allowSoftwareAdapter: true });
+  if ('unavailable' in opened) missing.set(name, opened.unavailable);
+  else present.push(opened);
+}
+const webgpuMissing = missing.get('webgpu');
+if (webgpuMissing) {
+  console.warn(`\n*** WebGPU conformance NOT RUN: ${webgpuMissing}\n*** Only the cpu backend is tested.\n`);
+} else {
+  console.log(`WebGPU conformance runs on: ${present.find((b) => b.name === 'webgpu')?.description}`);
+}
+
+afterAll(async () => {
+  // Destroying the WebGPU device lets the process exit: Dawn otherwise keeps it alive.
+  for (const b of present) await b.dispose();
+});
+
+const zeroTables = (k: number, vocab: number): PathTables => ({
+  k,
+  vocab,
+  scale: 1,
+  EU: new Float64Array(vocab * vocab),
+  EVOU: new Float64Array(vocab * vocab),
+  PVOU: new Float64Array(k * vocab),
+  EQKE: new Float64Array(vocab * vocab),
+  EQKP: new Float64Array(vocab * k),
+});
+
+/** The models compared, smallest first; the last is the issue's K = 4, V = 64 size (16,777,216 sequences). */
+const models: Array<{ name: string; tables: () => PathTables }> = [
+  { name: 'random K=3 V=8', tables: () => randomTables(3, 8, 1) },
+  { name: 'random K=4 V=16', tables: () => randomTables(4, 16, 2) },
+  { name: 'random K=4 V=32', tables: () => randomTables(4, 32, 4) },
+  { name: 'max-like K=2 V=64', tables: () => maxLikeTables(2, 64, 5) },
+  { name: 'max-like K=5 V=8', tables: () => maxLikeTables(5, 8, 6) },
+  { name: 'max-like K=4 V=64', tables: () => maxLikeTables(4, 64, 3) },
+];
+
+/**
+ * The float64 reference count, computed once per model. For the cpu backend itself (the odometer loop of
+ * cpu/reference.ts) the comparison is with an independent path: every sequence decoded from its index and decided alone.
+ */
+const memo = new Map<string, { tables: PathTables; reference: number }>();
+function model(i: number): { tables: PathTables; reference: number } {
+  const m = models[i];
+  let got = memo.get(m.name);
+  if (!got) {
+    const tables = m.tables();
+    got = { tables, reference: countCorrectRange(tables, { start: 0, end: tables.vocab ** tables.k }) };
+    memo.set(m.name, got);
+  }
+  return got;
+}
+
+function decidedOneByOne(tables: PathTables): number {
+  const s = sequenceScratch(tables);
+  let correct = 0;
+  for (let n = 0; n < tables.vocab ** tables.k; n++) if (decideSequence(tables, n, s)) correct++;
+  return correct;
+}
+
+describe('backend registry', () => {
+  it('opens cpu always, and says why any other backend is missing', () => {
+    expect(present.map((b) => b.name)).toContain('cpu');
+    for (const [name, reason] of missing) {
+      expect(name).not.toBe('cpu');
+      expect(reason.length).toBeGreaterThan(0);
+    }
+  });
+
+  it.skipIf(process.env.MECHCERT_REQUIRE_WEBGPU !== '1')('finds a WebGPU adapter (MECHCERT_REQUIRE_WEBGPU=1)', () => {
+    expect(webgpuMissing, `no WebGPU adapter: ${webgpuMissing}`).toBeUndefined();
+  });
+
+  it('every backend registers every kernel', () => {
+    for (const b of present) for (const k of KERNEL_NAMES) expect(b.has(k), `${b.name} lacks ${k}`).toBe(true);
+  });
+
+  it('a kernel missing from a backend throws naming both', async () => {
+    const bare = new BackendRegistry().register({ name: 'cpu', open: async () => ({ ok: true, context: null, description: 'bare' }), close: async () => {}, kernels: {} });
+    const b = await bare.open('cpu');
+    await expect(b.run('countCorrectExhaustive', { tables: randomTables(2, 4, 1) })).rejects.toThrow(new KernelNotRegisteredError('countCorrectExhaustive', 'cpu'));
+    await b.dispose();
+  });
+
+  it('auto picks a hardware adapter or falls back to cpu, saying which', async () => {
+    const lines: string[] = [];
+    const b = await registry.open('auto', { log: (l) => lines.push(l) });
+    try {
+      expect(lines.join('\n')).toMatch(/^backend auto: using (cpu|webgpu)/);
+      if (b.name === 'cpu') expect(lines[0]).toMatch(/webgpu: /);
+    } finally {
+      await b.dispose();
+    }
+    console.log(lines.join('\n'));
+  });
+
+  it('runs concurrent calls on one backend one at a time, each with its own result', async () => {
+    const small = [randomTables(3, 8, 1), randomTables(3, 6, 2), randomTables(2, 9, 3)];
+    for (const b of present) {
+      const outs = await Promise.all(small.map((tables) => b.run('countCorrectExhaustive', { tables })));
+      outs.forEach((o, i) => expect(o.correct, `${b.name} call ${i}`).toBe(countCorrectRange(small[i], { start: 0, end: small[i].vocab ** small[i].k })));
+    }
+  });
+
+  it('parses --backend values', () => {
+    expect(parseBackendChoice('auto')).toBe('auto');
+    expect(() => parseBackendChoice('cuda')).toThrow(/cpu, webgpu, auto/);
+  });
+});
+
+if (webgpuMissing) {
+  describe('webgpu conformance', () => {
+    it.skip(`NOT RUN, no WebGPU adapter: ${webgpuMissing}`, () => {});
+  });
+}
+
+for (const backend of present) {
+  describe(`${backend.name} conformance`, () => {
+    models.forEach((m, i) => {
+      // The cpu backend is the reference: checking it on the largest model against itself would only cost time.
+      const selfCheckOnly = backend.name === 'cpu' && i === models.length - 1;
+      it.skipIf(selfCheckOnly)(`count-agrees: countCorrectExhaustive on ${m.name} equals the float64 reference`, async () => {
+        const { tables, reference } = backend.name === 'cpu' ? { tables: m.tables(), reference: NaN } : model(i);
+        const expected = backend.name === 'cpu' ? decidedOneByOne(tables) : reference;
+        const t0 = performance.now();
+        const out = await backend.run('countCorrectExhaustive', { tables });
+        const seconds = (performance.now() - t0) / 1000;
+        console.log(
+          `${backend.name} ${m.name}: correct ${out.correct}/${out.total} (reference ${expected}; raw ${out.rawCorrect}, rechecked ${out.rechecked}, tolerance ${out.tolerance.toExponential(2)}) in ${seconds.toFixed(2)} s`,
+        );
+        expect(out.total).toBe(tables.vocab ** tables.k);
+        expect(out.correct).toBe(expected);
+      }, 600_000);
+    });
+
+    it('range-additive: counts over adjacent unaligned ranges add up', async () => {
+      const { tables } = model(2);
+      const cuts = [0, 1, 777, 4096, 65_537, 300_001, tables.vocab ** tables.k];
+      let sum = 0;
+      for (let c = 0; c + 1 < cuts.length; c++) {
+        const part = await backend.run('countCorrectExhaustive', { tables, range: { start: cuts[c], end: cuts[c + 1] } });
+        expect(part.total).toBe(cuts[c + 1] - cuts[c]);
+        expect(part.correct).toBe(countCorrectRange(tables, { start: cuts[c], end: cuts[c + 1] }));
+        sum += part.correct;
+      }
+      expect(sum).toBe(model(2).reference);
+      await expect(backend.run('countCorrectExhaustive', { tables, range: { start: 5, end: 4 } })).rejects.toThrow(RangeError);
+      const empty = await backend.run('countCorrectExhaustive', { tables, range: { start: 9, end: 9 } });
+      expect(empty.correct).toBe(0);
+    });
+
+    for (const i of [0, 1, 3, 4]) {
+      it(`margins-within-tolerance: sequenceMargins on ${models[i].name}`, async () => {
+        const { tables } = model(i);
+        const range = { start: 0, end: tables.vocab ** tables.k };
+        const exact = marginsRange(tables, range);
+        const { margins } = await backend.run('sequenceMargins', { tables, range });
+        const tol = backend.name === 'cpu' ? 0 : float32MarginTolerance(tables);
+        let worst = 0;
+        const flipped: string[] = [];
+        for (let n = 0; n < exact.length; n++) {
+          const err = Math.abs(margins[n] - exact[n]);
+          if (err > worst) worst = err;
+          if (margins[n] > 0 !== exact[n] > 0) flipped.push(`sequence ${n}: float64 margin ${exact[n]}, ${backend.name} ${margins[n]}`);
+        }
+        console.log(`${backend.name} ${models[i].name}: max |margin error| ${worst.toExponential(2)} (tolerance ${tol.toExponential(2)}); sign flips: ${flipped.length ? flipped.join('; ') : 'none'}`);
+        expect(worst).toBeLessThanOrEqual(tol);
+        // A flipped decision is only allowed for a float64 near-tie, which the count kernel re-decides.
+        for (let n = 0; n < exact.length; n++) if (margins[n] > 0 !== exact[n] > 0) expect(Math.abs(exact[n])).toBeLessThanOrEqual(tol);
+      });
+    }
+
+    const trainCases: Array<{ dims: Dims; batch: number; seed: number }> = [
+      { dims: { k: 4, vocab: 64, dModel: 32, dHead: 32 }, batch: 128, seed: 1 },
+      { dims: { k: 3, vocab: 7, dModel: 8, dHead: 4 }, batch: 5, seed: 2 },
+      { dims: { k: 2, vocab: 10, dModel: 6, dHead: 1 }, batch: 70, seed: 3 },
+    ];
+    for (const { dims, batch, seed } of trainCases) {
+      it(`grad-close: trainStepGradient K=${dims.k} V=${dims.vocab} d=${dims.dModel} h=${dims.dHead} batch ${batch} matches MaxOfKNet`, async () => {
+        const next = prng(seed);
+        const total = paramLayout(dims).total;
+        const std = 0.8 / Math.sqrt(dims.dModel);
+        // Uniform with the init's standard deviation (√3·std half-width), scaled up so that the loss is not flat.
+        const params = Float64Array.from({ length: total }, () => 3 * std * Math.sqrt(3) * (2 * next() - 1));
+        const tokens = Int32Array.from({ length: batch * dims.k }, () => Math.floor(next() * dims.vocab));
+        const net = new MaxOfKNet(dims, batch);
+        const grad = new Float64Array(total);
+        const ref = net.lossAndGrad(params, tokens, grad);
+        const out = await backend.run('trainStepGradient', { dims, params, tokens, batch });
+        let gmax = 0;
+        let err = 0;
+        for (let j = 0; j < total; j++) {
+          gmax = Math.max(gmax, Math.abs(grad[j]));
+          err = Math.max(err, Math.abs(out.grad[j] - grad[j]));
+        }
+        console.log(`${backend.name} train step K=${dims.k} V=${dims.vocab}: loss ${out.loss} (reference ${ref.loss}), correct ${out.correct}/${batch} (reference ${ref.correct}), max |grad error| ${err.toExponential(2)} of max |grad| ${gmax.toExponential(2)}`);
+        expect(out.grad.length).toBe(total);
+        expect(Math.abs(out.loss - ref.loss)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(ref.loss)));
+        expect(out.correct).toBe(ref.correct);
+        expect(err).toBeLessThanOrEqual(1e-4 * gmax);
+      });
+    }
+
+    it('ties-are-wrong: all-zero tables give no correct sequence, even past the near-tie list capacity', async () => {
+      const small = await backend.run('countCorrectExhaustive', { tables: zeroTables(3, 5) });
+      expect(small.correct).toBe(0);
+      // 33^4 = 1,185,921 near-ties: more than the WebGPU list holds (2^20), so that path falls back to float64.
+      const big = await backend.run('countCorrectExhaustive', { tables: zeroTables(4, 33) });
+      expect(big.correct).toBe(0);
+      expect(big.total).toBe(33 ** 4);
+      if (backend.name !== 'cpu') expect(big.rechecked).toBe(33 ** 4);
+    });
+  });
+}
