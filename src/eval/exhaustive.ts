@@ -11,7 +11,7 @@ import { exhaustivePlan, exhaustiveWork } from './kernel.js';
 import { runJob } from './pool.js';
 
 export interface EvalProgressOptions {
-  /** Threads to use (default: defaultThreads(work)); 1 runs on the calling thread without workers. */
+  /** Threads to use, the calling thread included (default: defaultThreads(work)); 1 starts no worker. */
   threads?: number;
   /** Called after each chunk with the sequences finished so far and the total. */
   onProgress?: (done: number, total: number) => void;
@@ -41,8 +41,8 @@ export function tooLargeForExhaustive(k: number, vocab: number): string | null {
 }
 
 /**
- * Below this many sequences (or samples) one thread is the default: starting a worker (loading tsx and the kernel)
- * takes about 0.4 s, as long as one thread needs for roughly 2^22 sequences of a trained K=4, V=64 model.
+ * Below this much work (in exhaustive sequences) one thread is the default: a worker needs 0.2–0.4 s to load tsx and
+ * the kernel before it helps, about as long as one thread needs for 2^22 sequences of a trained K=4, V=64 model.
  */
 const MIN_WORK_FOR_WORKERS = 2 ** 22;
 

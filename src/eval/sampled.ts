@@ -34,8 +34,13 @@ export async function evaluateSampled(model: Model, opts: EvalProgressOptions & 
   const { samples, seed } = opts;
   if (!Number.isSafeInteger(samples) || samples < 1) throw new RangeError(`samples must be a positive integer (got ${samples})`);
   const job = { kind: 'sampled', seed: seed.toString(), samples, chunkSize: SAMPLE_CHUNK } as const;
-  const correct = await runJob(pathTables(model), job, opts.threads ?? defaultThreads(samples * SAMPLE_COST), opts.onProgress);
+  const correct = await runJob(pathTables(model), job, opts.threads ?? defaultSampledThreads(samples), opts.onProgress);
   return { correct, samples, accuracy: correct / samples, ci95: wilsonInterval(correct, samples), seed };
+}
+
+/** The default thread count for `samples` samples (see defaultThreads). */
+export function defaultSampledThreads(samples: number): number {
+  return defaultThreads(samples * SAMPLE_COST);
 }
 
 /** Wilson score interval at 95% for `successes` out of `n` Bernoulli trials (n ≥ 1). */

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { ModelFormatError, readModel, type Model } from '../../model/model.js';
 import { defaultThreads, evaluateExhaustive, MAX_EXHAUSTIVE_SEQUENCES, tooLargeForExhaustive } from '../../eval/exhaustive.js';
-import { evaluateSampled } from '../../eval/sampled.js';
+import { defaultSampledThreads, evaluateSampled } from '../../eval/sampled.js';
 import { BackendUnavailableError, createBackendRegistry, parseBackendChoice, type Backend } from '../../backend/index.js';
 import { pathTables } from '../../model/paths.js';
 import { UsageError } from '../errors.js';
@@ -147,7 +147,7 @@ export function register(program: Command): void {
 
       const samples = requestedSamples ?? DEFAULT_SAMPLES;
       const reason = requestedSamples === undefined && tooLarge !== null ? tooLarge : '--samples given';
-      const threads = requestedThreads ?? defaultThreads(samples);
+      const threads = requestedThreads ?? defaultSampledThreads(samples);
       const progress = progressReporter('samples');
       const r = await evaluateSampled(model, { samples, seed, threads, onProgress: progress.update });
       progress.done();
