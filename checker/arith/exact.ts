@@ -1,0 +1,94 @@
+/**
+ * Exact arithmetic: native BigInt integers, dyadic numbers (BigInt numerator over 2^e, e ≥ 0) for model-derived
+ * values, and rationals (BigInt p/q, q > 0) for the certificate's numbers. Nothing here rounds except the explicit
+ * floor/ceil helpers, which are directed roundings of exact integer quotients.
+ */
+import { MAX_NUMBER_CHARS } from '../limits.js';
+
+export interface Rational {
+  /** Numerator. */
+  p: bigint;
+  /** Denominator, > 0. */
+  q: bigint;
+}
+
+const DECIMAL = /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
+const FRACTION = /^(-?)(0|[1-9][0-9]*)\/([1-9][0-9]*)$/;
+const NATURAL = /^(0|[1-9][0-9]*)$/;
+
+/** Parses a rational string (`"-0.0123"` or `"-3/8"`); returns null when it is not one or is too long. */
+export function parseRational(s: string): Rational | null {
+  if (s.length > MAX_NUMBER_CHARS) return null;
+  const d = DECIMAL.exec(s);
+  if (d) {
+    const frac = d[3] ?? '';
+    const p = BigInt(d[2] + frac);
+    return { p: d[1] ? -p : p, q: 10n ** BigInt(frac.length) };
+  }
+  const f = FRACTION.exec(s);
+  if (f) {
+    const p = BigInt(f[2]);
+    return { p: f[1] ? -p : p, q: BigInt(f[3]) };
+  }
+  return null;
+}
+
+/** Parses a non-negative decimal integer string (no sign, no leading zeros); null when it is not one or too long. */
+export function parseNatural(s: string): bigint | null {
+  return s.length <= MAX_NUMBER_CHARS && NATURAL.test(s) ? BigInt(s) : null;
+}
+
+/** Sign of a − b: −1, 0 or 1. */
+export function compareRational(a: Rational, b: Rational): number {
+  const d = a.p * b.q - b.p * a.q;
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
+export function gcd(a: bigint, b: bigint): bigint {
+  a = a < 0n ? -a : a;
+  b = b < 0n ? -b : b;
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+export function reduce(r: Rational): Rational {
+  const g = gcd(r.p, r.q);
+  return g > 1n ? { p: r.p / g, q: r.q / g } : r;
+}
+
+/** floor(a / b) for b > 0 (BigInt `/` truncates toward zero). */
+export function floorDiv(a: bigint, b: bigint): bigint {
+  const t = a / b;
+  return a < 0n && t * b !== a ? t - 1n : t;
+}
+
+/** ceil(a / b) for b > 0. */
+export function ceilDiv(a: bigint, b: bigint): bigint {
+  const t = a / b;
+  return a > 0n && t * b !== a ? t + 1n : t;
+}
+
+/** floor(a / 2^s) for s ≥ 0 (`>>` on BigInt rounds toward −∞). */
+export function floorShift(a: bigint, s: number): bigint {
+  return a >> BigInt(s);
+}
+
+/** ceil(a / 2^s) for s ≥ 0. */
+export function ceilShift(a: bigint, s: number): bigint {
+  return -(-a >> BigInt(s));
+}
+
+/** Number of bits of |a| (0 for 0). */
+export function bitLength(a: bigint): number {
+  return a === 0n ? 0 : (a < 0n ? -a : a).toString(2).length;
+}
+
+export function abs(a: bigint): bigint {
+  return a < 0n ? -a : a;
+}
+
+/** Decimal expansion of p/q (p ≥ 0, q > 0, places ≥ 1) rounded down to `places` digits after the point. */
+export function decimalFloor(r: Rational, places: number): string {
+  const digits = ((r.p * 10n ** BigInt(places)) / r.q).toString().padStart(places + 1, '0');
+  return `${digits.slice(0, -places)}.${digits.slice(-places)}`;
+}

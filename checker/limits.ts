@@ -1,0 +1,32 @@
+/**
+ * Every resource limit of the checker. Exceeding any of them is a rejection (never a silent truncation), so the
+ * checker's time and memory are bounded by these numbers and the size of its inputs.
+ */
+
+/** Largest certificate file read (raw, or gzip-compressed). */
+export const MAX_CERTIFICATE_FILE_BYTES = 64 * 1024 * 1024;
+/** Largest certificate JSON text, after gunzip. */
+export const MAX_CERTIFICATE_JSON_BYTES = 256 * 1024 * 1024;
+/** Deepest nesting of JSON arrays and objects (a valid certificate needs 6). */
+export const MAX_JSON_DEPTH = 16;
+/** Largest model file read. */
+export const MAX_MODEL_BYTES = 256 * 1024 * 1024;
+/** Largest safetensors JSON header. */
+export const MAX_MODEL_HEADER_BYTES = 1024 * 1024;
+
+/** Model shape limits: vocabulary (≥ 2), context length K (≥ 2), residual width, head width. */
+export const MAX_VOCAB = 1024;
+export const MAX_K = 64;
+export const MAX_D_MODEL = 1024;
+export const MAX_D_HEAD = 1024;
+
+/** Most evidence steps in one certificate. */
+export const MAX_STEPS = 1024;
+/** Most characters in one rational, mantissa, count or bitmask string. */
+export const MAX_NUMBER_CHARS = 200;
+/** Most fraction bits of an exp table (`fracBits`). */
+export const MAX_FRAC_BITS = 256;
+/** Most sequences a brute-force count enumerates (V^K); 2^28 is 16 × the V=64, K=4 case. */
+export const MAX_BRUTE_FORCE_SEQUENCES = 2 ** 28;
+/** Most worker threads for brute-force counting. */
+export const MAX_THREADS = 64;

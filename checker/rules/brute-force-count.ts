@@ -1,0 +1,233 @@
+/**
+ * brute-force-count (SPEC §4.4): the checker enumerates all V^K sequences and counts those it proves correct.
+ *
+ * For a sequence t with query q = t[K−1] and max m, and each output x ≠ m, let C_p = EU_m[q,x] + EVOU_m[t_p,x] +
+ * PVOU_m[p,x] (X_m[·,x] = X[·,x] − X[·,m]) and T_x = Σ_p sel_p·C_p, where sel_p = eE_hi[q,t_p]·eP_hi[q,p] if C_p ≥ 0
+ * and eE_lo[q,t_p]·eP_lo[q,p] otherwise.
+ *
+ *   T_x < 0 for every x ≠ m   ⟹   t is correct (ℓ_m > ℓ_x for every x ≠ m)
+ *
+ * Soundness: the true attention weight of slot p is a_p = w_p / Z with w_p = κ·eE[q,t_p]·eP[q,p] for a constant
+ * κ > 0 (the row shifts and 2^−(F_E+F_P)), so w_p·C_p ≤ κ·sel_p·C_p and Z·(ℓ_x − ℓ_m) = Σ_p w_p·C_p ≤ κ·T_x < 0 with Z > 0.
+ * The counted set is exactly {t : T_x < 0 for all x ≠ m}, decided exactly:
+ *
+ * Fast path (scaled integers in float64). Per m, coefficients are rounded to multiples of 2^s (ceil for C⁺, floor
+ * for C⁻) and per (m, q) weights to multiples of 2^u (ceil for w⁺, floor for w⁻). Then, with C the exact coefficient,
+ *   T⁺ = Σ_p (C⁺_p ≥ 0 ? w_hi⁺ : w_lo⁻)·C⁺_p ≥ T·2^−(s+u)   and   T⁻ = Σ_p (C⁻_p ≥ 0 ? w_hi⁻ : w_lo⁺)·C⁻_p ≤ T·2^−(s+u)
+ * term by term: for C ≥ 0, w_hi·C ≤ w_hi⁺·C⁺ (and ≥ w_hi⁻·C⁻ when C⁻ ≥ 0, ≥ 0 ≥ w_lo⁺·C⁻ otherwise); for C < 0,
+ * w_lo·C ≤ w_lo⁻·C ≤ w_lo⁻·C⁺ when C⁺ < 0, ≤ 0 ≤ w_hi⁺·C⁺ otherwise, and w_lo·C ≥ w_lo⁺·C ≥ w_lo⁺·C⁻.
+ * So T⁺ < 0 proves T_x < 0 and T⁻ ≥ 0 proves T_x ≥ 0; otherwise T_x is computed in BigInt. T⁺ is summed position
+ * by position along the enumeration; a prefix whose partial sums plus, per remaining position, the largest term over
+ * tokens are < 0 for every x ≠ m proves all its completions at once (each of their T⁺ is at most that).
+ * Exactness of the float64 arithmetic: s and u are chosen so that |C^±| ≤ 2^CB and w^± ≤ 2^WB, and these bounds are
+ * verified on the built tables (a failure rejects). Every product then has magnitude ≤ 2^(CB+WB) and every partial
+ * sum of at most K products ≤ K·2^(CB+WB) ≤ 2^52 < 2^53, so each value is an integer held exactly and every + and ×
+ * is exact. Nothing else is stored in a float64.
+ *
+ * Coverage: sequences are enumerated per (m, q) over the non-query positions in [0, m] with at least one m when
+ * q < m; the count visited for each (m, q) is compared with (m+1)^(K−1) − [q<m]·m^(K−1), and their sum with V^K.
+ */
+import type { StepContext } from '../context.js';
+import { bitLength, ceilShift, floorShift, abs } from '../arith/exact.js';
+import { ensure } from '../errors.js';
+import { MAX_BRUTE_FORCE_SEQUENCES } from '../limits.js';
+import { logitPaths } from '../model.js';
+
+export interface BruteForceCountStep {
+  id: string;
+  kind: 'brute-force-count';
+  expE: string;
+  expP: string;
+}
+
+const RULE = 'brute-force-count';
+
+const maxAbs = (xs: bigint[]) => xs.reduce((a, x) => (abs(x) > a ? abs(x) : a), 0n);
+
+/** Returns N*, the number of sequences proved correct. */
+export function checkBruteForceCount(step: BruteForceCountStep, ctx: StepContext): bigint {
+  const { model, ops } = ctx;
+  const { vocab: V, k: K } = model;
+  const at = ctx.step;
+  const tE = ctx.resolve('expE', step.expE, 'exp-table');
+  const tP = ctx.resolve('expP', step.expP, 'exp-table');
+  ensure(tE.source === 'EQKE' && tP.source === 'EQKP', at, RULE, 'expE must be a table over EQKE and expP over EQKP');
+  const total = BigInt(V) ** BigInt(K);
+  ensure(total <= BigInt(MAX_BRUTE_FORCE_SEQUENCES), at, RULE, `V^K = ${total} exceeds the limit ${MAX_BRUTE_FORCE_SEQUENCES}`);
+
+  // Bit budgets: K·2^(CB+WB) ≤ 2^52.
+  const logK = bitLength(BigInt(K - 1));
+  const CB = Math.floor((52 - logK) / 2);
+  const WB = 52 - logK - CB;
+
+  const { EU, EVOU, PVOU } = logitPaths(model);
+  // Exact weight ends, per (q, t, p): eE[q,t]·eP[q,p] (over 2^(F_E + F_P)).
+  const wHi: bigint[] = [];
+  const wLo: bigint[] = [];
+  for (let q = 0; q < V; q++) {
+    for (let t = 0; t < V; t++) {
+      for (let p = 0; p < K; p++) {
+        wHi.push(tE.hi[q * V + t] * tP.hi[q * K + p]);
+        wLo.push(tE.lo[q * V + t] * tP.lo[q * K + p]);
+      }
+    }
+  }
+  ops.add(2 * V * V * K);
+
+  let counted = 0n;
+  let visitedAll = 0n;
+  for (let m = 0; m < V; m++) {
+    const n = m + 1;
+    // Exact centred coefficients: cEU[q·V+x] (q ≤ m), cEV[t·V+x] (t ≤ m), cPV[p·V+x].
+    const centre = (M: bigint[], rows: number) => {
+      const out: bigint[] = [];
+      for (let r = 0; r < rows; r++) for (let x = 0; x < V; x++) out.push(M[r * V + x] - M[r * V + m]);
+      return out;
+    };
+    const cEU = centre(EU, n);
+    const cEV = centre(EVOU, n);
+    const cPV = centre(PVOU, K);
+    ops.add((2 * n + K) * V);
+    const A = maxAbs(cEU) + maxAbs(cEV) + maxAbs(cPV);
+    const s = Math.max(0, bitLength(A) - (CB - 1));
+    const round = (xs: bigint[], up: boolean) => Float64Array.from(xs, (x) => Number(up ? ceilShift(x, s) : floorShift(x, s)));
+    const euU = round(cEU, true), euD = round(cEU, false);
+    const evU = round(cEV, true), evD = round(cEV, false);
+    const pvU = round(cPV, true), pvD = round(cPV, false);
+    ops.add(2 * (2 * n + K) * V);
+    const big = (xs: Float64Array) => xs.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+    ensure(big(euU) + big(evU) + big(pvU) <= 2 ** CB && big(euD) + big(evD) + big(pvD) <= 2 ** CB, at, RULE,
+      `magnitude guard: rounded coefficients for m=${m} exceed 2^${CB}`);
+
+    for (let q = 0; q <= m; q++) {
+      // Scaled weights for tokens t ≤ m at every position, index t·K + p.
+      let wmax = 0n;
+      for (let t = 0; t < n; t++) for (let p = 0; p < K; p++) if (wHi[(q * V + t) * K + p] > wmax) wmax = wHi[(q * V + t) * K + p];
+      const u = Math.max(0, bitLength(wmax) - WB);
+      const scaled = (w: bigint[], up: boolean) => {
+        const out = new Float64Array(n * K);
+        for (let t = 0; t < n; t++) {
+          for (let p = 0; p < K; p++) {
+            const x = w[(q * V + t) * K + p];
+            out[t * K + p] = Number(up ? ceilShift(x, u) : floorShift(x, u));
+          }
+        }
+        return out;
+      };
+      const whU = scaled(wHi, true), whD = scaled(wHi, false), wlU = scaled(wLo, true), wlD = scaled(wLo, false);
+      ops.add(5 * n * K);
+      ensure(whU.every((w) => w <= 2 ** WB) && wlU.every((w) => w <= 2 ** WB), at, RULE,
+        `magnitude guard: scaled weights for (m=${m}, q=${q}) exceed 2^${WB}`);
+
+      // T[(p·n + t)·V + x]: the upper term of slot (t, p) for output x; acc0: the query slot (t = q, p = K − 1).
+      const T = new Float64Array((K - 1) * n * V);
+      for (let p = 0; p < K - 1; p++) {
+        for (let t = 0; t < n; t++) {
+          const hi = whU[t * K + p], lo = wlD[t * K + p];
+          for (let x = 0; x < V; x++) {
+            const C = euU[q * V + x] + evU[t * V + x] + pvU[p * V + x];
+            T[(p * n + t) * V + x] = C >= 0 ? C * hi : C * lo;
+          }
+        }
+      }
+      const acc0 = new Float64Array(V);
+      for (let x = 0; x < V; x++) {
+        const C = euU[q * V + x] + evU[q * V + x] + pvU[(K - 1) * V + x];
+        acc0[x] = C >= 0 ? C * whU[q * K + K - 1] : C * wlD[q * K + K - 1];
+      }
+      ops.add(4 * K * n * V);
+
+      const tok = new Int32Array(K);
+      tok[K - 1] = q;
+      /** T⁻ for output x on the sequence in tok (scaled integers, exact as above). */
+      const lower = (x: number) => {
+        let sum = 0;
+        for (let p = 0; p < K; p++) {
+          const t = tok[p];
+          const C = euD[q * V + x] + evD[t * V + x] + pvD[p * V + x];
+          sum += C >= 0 ? C * whD[t * K + p] : C * wlU[t * K + p];
+        }
+        return sum;
+      };
+      /** T_x exactly, in BigInt. */
+      const exact = (x: number) => {
+        let sum = 0n;
+        for (let p = 0; p < K; p++) {
+          const t = tok[p];
+          const C = cEU[q * V + x] + cEV[t * V + x] + cPV[p * V + x];
+          sum += C * (C >= 0n ? wHi : wLo)[(q * V + t) * K + p];
+        }
+        return sum;
+      };
+      let slowOps = 0;
+      /** Whether every output x ≠ m has T_x < 0, given the fast upper sums acc[x] + T[row + x]; from x = x0 on. */
+      const decide = (acc: Float64Array, row: number, x0: number): boolean => {
+        for (let x = x0; x < V; x++) {
+          if (x === m || acc[x] + T[row + x] < 0) continue;
+          slowOps += 6 * K;
+          if (lower(x) >= 0) return false;
+          if (exact(x) >= 0n) return false;
+        }
+        return true;
+      };
+
+      // rest[d][x] = Σ_{d ≤ p ≤ K−2} max_{t ≤ m} T[p][t][x]: acc[x] + rest[d][x] < 0 for all x ≠ m proves every
+      // completion of positions d..K−2 at once (each of its T⁺ sums is at most that; same K-term magnitude bound).
+      const rest = Array.from({ length: K }, () => new Float64Array(V));
+      for (let d = K - 2; d >= 0; d--) {
+        for (let x = 0; x < V; x++) {
+          let best = T[d * n * V + x];
+          for (let t = 1; t < n; t++) best = Math.max(best, T[(d * n + t) * V + x]);
+          rest[d][x] = rest[d + 1][x] + best;
+        }
+      }
+      ops.add(2 * K * n * V);
+
+      let good = 0;
+      let visited = 0;
+      let fastOps = 0;
+      const accs = Array.from({ length: K }, (_, d) => (d === 0 ? acc0 : new Float64Array(V)));
+      /** Position d of the non-query positions 0..K−2; mSeen: whether m already occurs before d. */
+      const level = (d: number, mSeen: boolean): void => {
+        const acc = accs[d];
+        let x = 0;
+        while (x < V && (x === m || acc[x] + rest[d][x] < 0)) x++;
+        fastOps += 2 * x;
+        if (x === V) {
+          // Completions of the K−1−d remaining positions from [0, m], with at least one m if none is placed yet.
+          const r = K - 1 - d;
+          const all = n ** r - (!mSeen && q < m ? m ** r : 0);
+          good += all;
+          visited += all;
+          return;
+        }
+        const last = d === K - 2;
+        const from = last && !mSeen && q < m ? m : 0;
+        for (let t = from; t < n; t++) {
+          tok[d] = t;
+          const row = (d * n + t) * V;
+          if (!last) {
+            const next = accs[d + 1];
+            for (let x = 0; x < V; x++) next[x] = acc[x] + T[row + x];
+            fastOps += V;
+            level(d + 1, mSeen || t === m);
+            continue;
+          }
+          visited++;
+          let x = 0;
+          while (x < V && (x === m || acc[x] + T[row + x] < 0)) x++;
+          fastOps += 2 * x;
+          if (x === V || decide(acc, row, x)) good++;
+        }
+      };
+      level(0, q === m);
+      ops.add(fastOps + slowOps);
+      const expected = BigInt(n) ** BigInt(K - 1) - (q < m ? BigInt(m) ** BigInt(K - 1) : 0n);
+      ensure(BigInt(visited) === expected, at, RULE, `coverage: (m=${m}, q=${q}) visited ${visited} sequences, expected ${expected}`);
+      visitedAll += expected;
+      counted += BigInt(good);
+    }
+  }
+  ensure(visitedAll === total, at, RULE, `coverage: visited ${visitedAll} sequences, expected V^K = ${total}`);
+  return counted;
+}

@@ -1,0 +1,116 @@
+/**
+ * exp-table (SPEC §4.2): enclosures of the shifted attention factors exp(r·(X[q,j] − X[q,σ_q])), X = EQKE or EQKP.
+ *
+ *   scale step [r_lo, r_hi] ∋ r,  δ = X[q,j] − X[q,σ_q] ≤ 0,  lo ≤ hi,
+ *   lo·2^−F ≤ exp(δ·r_hi),  hi·2^−F ≥ exp(δ·r_lo)          ⟹   lo·2^−F ≤ exp(r·δ) ≤ hi·2^−F
+ *
+ * Soundness: δ ≤ 0 makes r ↦ exp(δ·r) non-increasing, so exp(δ·r_hi) ≤ exp(δ·r) ≤ exp(δ·r_lo). With z = −δ ≥ 0 and
+ * y = z·r_hi, lo ≤ 2^F·e^−y ⟺ lo·e^y ≤ 2^F, which holds if lo·UB ≤ 2^(F+P) for an upper bound UB ≥ 2^P·e^y; likewise
+ * hi·LB ≥ 2^(F+P) with LB ≤ 2^P·e^(z·r_lo). UB and LB come from arith/exp.ts (+, −, ×, floor/ceil only).
+ * Large exponents: if y > F + 1 then e^−y·2^F < 2^F·2^−(F+1) < 1, so only lo = 0 holds (e > 2); for hi, e^y ≥ e^(F+1)
+ * when y ≥ F + 1, so the hi test may evaluate e^(F+1) instead of e^y.
+ * Precision: each test is decided at relative precision 2^−(F+32), and again at 2^−(F+160) before rejecting.
+ */
+import type { StepContext } from '../context.js';
+import { compareRational, parseNatural, type Rational } from '../arith/exact.js';
+import { expFixed, guardedPrecision } from '../arith/exp.js';
+import { ensure, reject } from '../errors.js';
+import { MAX_FRAC_BITS } from '../limits.js';
+import { Ops } from '../ops.js';
+
+export interface ExpTableStep {
+  id: string;
+  kind: 'exp-table';
+  scale: string;
+  source: 'EQKE' | 'EQKP';
+  fracBits: number;
+  shift: number[];
+  lo: string[][];
+  hi: string[][];
+}
+
+/** Verified enclosures: entry (q, j) of the shifted factor lies in [lo[q·cols + j], hi[q·cols + j]] / 2^fracBits. */
+export interface ExpTable {
+  source: 'EQKE' | 'EQKP';
+  fracBits: number;
+  rows: number;
+  cols: number;
+  lo: bigint[];
+  hi: bigint[];
+}
+
+/** Extra bits of relative precision beyond F, tried in order before a test is rejected. */
+const GUARD_BITS = [32, 160];
+
+/** lo ≤ 2^F·e^−y for rational y ≥ 0. */
+export function expLowerHolds(lo: bigint, y: Rational, F: number, ops: Ops): boolean {
+  if (lo === 0n) return true;
+  if (compareRational(y, { p: BigInt(F + 1), q: 1n }) > 0) return false;
+  return GUARD_BITS.some((g) => {
+    const P = guardedPrecision(y, F + g);
+    ops.add(2);
+    return lo * expFixed(y, P, ops).hi <= 1n << BigInt(F + P);
+  });
+}
+
+/** hi ≥ 2^F·e^−y for rational y ≥ 0. */
+export function expUpperHolds(hi: bigint, y: Rational, F: number, ops: Ops): boolean {
+  const cap: Rational = { p: BigInt(F + 1), q: 1n };
+  const yc = compareRational(y, cap) > 0 ? cap : y;
+  return GUARD_BITS.some((g) => {
+    const P = guardedPrecision(yc, F + g);
+    ops.add(2);
+    return hi * expFixed(yc, P, ops).lo >= 1n << BigInt(F + P);
+  });
+}
+
+export function checkExpTable(step: ExpTableStep, ctx: StepContext): ExpTable {
+  const rule = 'exp-table';
+  const { lo: rLo, hi: rHi } = ctx.resolve('scale', step.scale, 'inv-sqrt-scale');
+  const X = step.source === 'EQKE' ? ctx.model.EQKE : ctx.model.EQKP;
+  const { rows, cols } = X;
+  const F = step.fracBits;
+  ensure(F <= MAX_FRAC_BITS, ctx.step, rule, `fracBits ${F} exceeds the limit ${MAX_FRAC_BITS}`);
+  ensure(step.shift.length === rows && step.shift.every((s) => s < cols), ctx.step, rule,
+    `shift must list ${rows} column indices below ${cols}`);
+  const parseTable = (t: string[][], name: string): bigint[] => {
+    ensure(t.length === rows && t.every((row) => row.length === cols), ctx.step, rule, `${name} must be ${rows}×${cols} (${step.source})`);
+    return t.flat().map((s, i) => parseNatural(s) ?? reject(ctx.step, rule, `${name} entry ${i}: mantissa too long`));
+  };
+  const lo = parseTable(step.lo, 'lo');
+  const hi = parseTable(step.hi, 'hi');
+  const one = 1n << BigInt(F);
+  for (let q = 0; q < rows; q++) {
+    const base = X.num[q * cols + step.shift[q]];
+    for (let j = 0; j < cols; j++) {
+      const i = q * cols + j;
+      const at = `${step.source}[${q}][${j}]`;
+      // z = −δ = (X[q,σ_q] − X[q,j]) / 2^exp.
+      const z = base - X.num[i];
+      ctx.ops.add(2);
+      ensure(z >= 0n, ctx.step, rule, `${at} exceeds the shift column ${step.shift[q]}: exponent δ > 0`);
+      ensure(lo[i] <= hi[i], ctx.step, rule, `${at}: lo ${lo[i]} > hi ${hi[i]}`);
+      if (z === 0n) {
+        // e^0 = 1 exactly.
+        ensure(lo[i] <= one && hi[i] >= one, ctx.step, rule, `${at}: exp(0)·2^F = ${one} is not in [${lo[i]}, ${hi[i]}]`);
+        continue;
+      }
+      const den = 1n << BigInt(X.exp);
+      ctx.ops.add(4);
+      ensure(expLowerHolds(lo[i], { p: z * rHi.p, q: den * rHi.q }, F, ctx.ops), ctx.step, rule,
+        () => `${at}: claimed lo ${lo[i]} exceeds 2^F·exp(δ·r_hi) ≈ ${approx(z, X.exp, rHi, F)}`);
+      ensure(expUpperHolds(hi[i], { p: z * rLo.p, q: den * rLo.q }, F, ctx.ops), ctx.step, rule,
+        () => `${at}: claimed hi ${hi[i]} is below 2^F·exp(δ·r_lo) ≈ ${approx(z, X.exp, rLo, F)}`);
+    }
+  }
+  return { source: step.source, fracBits: F, rows, cols, lo, hi };
+}
+
+/** Diagnostics only: 2^F·e^−y to the nearest integer, from a 64-bit-guarded enclosure (after a failure). */
+function approx(z: bigint, exp: number, r: Rational, F: number): string {
+  const y = { p: z * r.p, q: (1n << BigInt(exp)) * r.q };
+  if (compareRational(y, { p: BigInt(F + 64), q: 1n }) > 0) return '0';
+  const P = guardedPrecision(y, F + 64);
+  const { lo } = expFixed(y, P, new Ops());
+  return ((1n << BigInt(F + 2 * P)) / lo >> BigInt(P)).toString();
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { checkCertificate } from '../../../checker/check.js';
+import { logitPaths } from '../../../checker/model.js';
+import { solverModel } from '../../model/random-model.js';
+import { bruteForceCertificate, encode, expTableStep, floatCounts, tiny, tinyModel, type Tiny } from '../helpers.js';
+
+/** The rule of SPEC §4.4 evaluated directly in BigInt on every sequence: the reference for the fast path. */
+function referenceCount(t: Tiny): bigint {
+  const { k: K, vocab: V } = t.exact;
+  const { EU, EVOU, PVOU } = logitPaths(t.exact);
+  const [eE, eP] = [expTableStep(t, 'EQKE', 'expE'), expTableStep(t, 'EQKP', 'expP')];
+  let count = 0n;
+  for (let i = 0; i < V ** K; i++) {
+    const tok = Array.from({ length: K }, (_, p) => Math.floor(i / V ** p) % V);
+    const q = tok[K - 1];
+    const m = Math.max(...tok);
+    let ok = true;
+    for (let x = 0; x < V && ok; x++) {
+      if (x === m) continue;
+      let T = 0n;
+      for (let p = 0; p < K; p++) {
+        const C = EU[q * V + x] - EU[q * V + m] + EVOU[tok[p] * V + x] - EVOU[tok[p] * V + m] + PVOU[p * V + x] - PVOU[p * V + m];
+        const end = C >= 0n ? 'hi' : 'lo';
+        T += C * BigInt(eE[end][q][tok[p]]) * BigInt(eP[end][q][p]);
+      }
+      ok = T < 0n;
+    }
+    if (ok) count++;
+  }
+  return count;
+}
+
+describe('brute-force-count', () => {
+  const models = [
+    ['solver', 3, 4, 1], ['solver', 3, 5, 2], ['solver', 2, 5, 3], ['random', 3, 4, 4], ['random', 2, 3, 5],
+    ['random', 3, 5, 6], ['solver', 4, 3, 7],
+  ] as const;
+  for (const [kind, k, vocab, seed] of models) {
+    it(`counts what an exhaustive float evaluation counts (${kind}, K=${k}, V=${vocab}, seed ${seed})`, async () => {
+      const t = tinyModel(kind, k, vocab, seed);
+      const { sure, possible } = floatCounts(t);
+      const v = await checkCertificate(encode(bruteForceCertificate(t, 0n)), t.bytes);
+      if (!v.verified) throw new Error(v.error.message);
+      const counted = Number(v.counted);
+      // Enclosures of relative width ~1e-9 lose only sequences whose margin is that close to 0.
+      expect(counted).toBeGreaterThanOrEqual(sure);
+      expect(counted).toBeLessThanOrEqual(possible);
+    });
+  }
+
+  it('decides near-ties exactly: output 1 differs from output 2 by a few float32 ulps in W_U', async () => {
+    for (const seed of [1, 2, 3]) {
+      const m = solverModel(3, 4, seed);
+      for (let i = 0; i < 4; i++) {
+        m.WU[i * 4 + 1] = m.WU[i * 4 + 2];
+      }
+      // Nudge by one ulp in the last bit: logits of 1 and 2 then differ by a relative ~1e-7, below the fast path's grain.
+      const bits = new Uint32Array(m.WU.buffer, m.WU.byteOffset, m.WU.length);
+      bits[seed % 4 * 4 + 1] += seed === 2 ? -1 : 1;
+      const t = tiny(m);
+      const v = await checkCertificate(encode(bruteForceCertificate(t, 0n)), t.bytes);
+      expect(v.verified ? v.counted : v.error).toBe(referenceCount(t).toString());
+    }
+  });
+
+  it('agrees with the BigInt reference on random tiny models', async () => {
+    for (const [kind, k, vocab, seed] of models) {
+      const t = tinyModel(kind, k, vocab, seed);
+      const v = await checkCertificate(encode(bruteForceCertificate(t, 0n)), t.bytes);
+      expect(v.verified ? v.counted : v.error).toBe(referenceCount(t).toString());
+    }
+  });
+
+  it('verifies a claim of exactly the count, rejects one more', async () => {
+    const t = tinyModel('solver', 3, 5, 2);
+    const first = await checkCertificate(encode(bruteForceCertificate(t, 0n)), t.bytes);
+    if (!first.verified) throw new Error(first.error.message);
+    const n = BigInt(first.counted);
+    expect((await checkCertificate(encode(bruteForceCertificate(t, n)), t.bytes)).verified).toBe(true);
+    const over = await checkCertificate(encode(bruteForceCertificate(t, n + 1n)), t.bytes);
+    expect(over.verified ? 'verified' : over.error).toMatchObject({ step: 'count', rule: 'count' });
+  });
+
+  it('counts nothing with uninformative but valid tables (hi = 2^F, lo = 0 off the shift column)', async () => {
+    const t = tinyModel('solver', 3, 4, 1);
+    const cert = bruteForceCertificate(t, 0n);
+    const steps = cert.evidence.steps as { lo?: string[][]; hi?: string[][]; shift?: number[] }[];
+    for (const s of steps.slice(1, 3)) {
+      s.lo = s.lo!.map((row, q) => row.map((x, j) => (j === s.shift![q] ? x : '0')));
+      s.hi = s.hi!.map((row) => row.map(() => (2n ** 40n).toString()));
+    }
+    const v = await checkCertificate(encode(cert), t.bytes);
+    if (!v.verified) throw new Error(v.error.message);
+    const tight = await checkCertificate(encode(bruteForceCertificate(t, 0n)), t.bytes);
+    expect(BigInt(v.counted)).toBeLessThanOrEqual(BigInt(tight.verified ? tight.counted : -1));
+  });
+});
