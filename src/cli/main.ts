@@ -17,6 +17,9 @@ program
 const commandModules: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./commands/train.js'),
   () => import('./commands/eval.js'),
+  () => import('./commands/strategies.js'),
+  () => import('./commands/prove.js'),
+  () => import('./commands/check.js'),
 ];
 for (const load of commandModules) (await load()).register(program);
 

@@ -1,0 +1,92 @@
+/**
+ * `mechcert check <cert> --model <model> [--json] [--threads N]`: the checker (checker/check.ts) behind the prover's
+ * CLI, with the same verdict, output and exit codes as the standalone `mechcert-check`: 0 verified, 1 rejected,
+ * 2 usage or I/O error.
+ */
+import type { Command } from 'commander';
+import { readFileSync, statSync } from 'node:fs';
+import { checkCertificate, type Verdict } from '../../../checker/check.js';
+import { MAX_CERTIFICATE_FILE_BYTES, MAX_MODEL_BYTES, MAX_THREADS } from '../../../checker/limits.js';
+import { UsageError } from '../errors.js';
+
+function readBounded(path: string, limit: number, what: string): Uint8Array {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  if (size > limit) throw new UsageError(`${what} ${path} is ${size} bytes, over the limit of ${limit}`);
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+/** The human-readable verdict, as mechcert-check prints it. */
+export function formatVerdict(v: Verdict): string {
+  if (v.verified) {
+    const c = v.claim;
+    return [
+      'VERIFIED',
+      `claim:       correct ≥ ${c.correct} of ${c.total} sequences (task ${c.task}, K=${c.k}, V=${c.vocab}, strategy ${c.strategy})`,
+      `bound:       ${v.bound.numerator}/${v.bound.denominator} ≈ ${v.bound.decimal}`,
+      `proved:      ${v.counted} sequences`,
+      `model:       sha256 ${v.modelSha256}`,
+      `certificate: sha256 ${v.certificateSha256} (${v.certificateBytes} bytes)`,
+      `checker:     mechcert-checker ${v.checkerVersion}, ${v.checkerOps} exact operations`,
+    ].join('\n');
+  }
+  const e = v.error;
+  return [
+    'NOT VERIFIED',
+    `step:        ${e.step ?? '(none)'}`,
+    `rule:        ${e.rule}`,
+    `reason:      ${e.message}`,
+    `model:       sha256 ${v.modelSha256}`,
+    `certificate: sha256 ${v.certificateSha256 ?? '(unreadable)'} (${v.certificateBytes} bytes)`,
+    `checker:     mechcert-checker ${v.checkerVersion}`,
+  ].join('\n');
+}
+
+/** The one-object JSON verdict, as `mechcert-check --json` prints it. */
+export function formatVerdictJson(v: Verdict): string {
+  const claim = v.claim;
+  return JSON.stringify({
+    verified: v.verified,
+    correct: claim?.correct ?? null,
+    total: claim?.total ?? null,
+    bound: v.verified ? v.bound : null,
+    counted: v.verified ? v.counted : null,
+    strategy: claim?.strategy ?? null,
+    claim,
+    modelSha256: v.modelSha256,
+    certificateSha256: v.certificateSha256,
+    certificateBytes: v.certificateBytes,
+    checkerVersion: v.checkerVersion,
+    checkerOps: v.checkerOps,
+    ...(v.verified ? {} : { error: v.error }),
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('check')
+    .description('Re-verify a certificate against a model with the exact checker (exit 0 verified, 1 rejected, 2 usage or I/O error).')
+    .argument('<certificate>', 'certificate (.json or .json.gz)')
+    .option('--model <file>', 'the model file the certificate is about (.safetensors)')
+    .option('--json', 'print one JSON object')
+    .option('--threads <n>', 'worker threads for brute-force counting', '1')
+    .action(async (certPath: string, opts: { model?: string; json?: boolean; threads: string }) => {
+      if (opts.model === undefined || opts.model === '') throw new UsageError('--model <model.safetensors> is required');
+      if (!/^[1-9][0-9]*$/.test(opts.threads) || Number(opts.threads) > MAX_THREADS) {
+        throw new UsageError(`--threads must be an integer from 1 to ${MAX_THREADS} (got ${JSON.stringify(opts.threads)})`);
+      }
+      const cert = readBounded(certPath, MAX_CERTIFICATE_FILE_BYTES, 'certificate');
+      const model = readBounded(opts.model, MAX_MODEL_BYTES, 'model');
+      const verdict = await checkCertificate(cert, model, { threads: Number(opts.threads) });
+      process.stdout.write(`${opts.json ? formatVerdictJson(verdict) : formatVerdict(verdict)}\n`);
+      process.exitCode = verdict.verified ? 0 : 1;
+    });
+}

@@ -1,0 +1,103 @@
+/**
+ * `mechcert prove <model> --strategy <name> --out <file> [--backend cpu] [--threads N] [--frac-bits F]`: runs one
+ * proof strategy and writes its certificate (canonical JSON, atomically; gzip when --out ends in .gz). Progress goes
+ * to stderr (a bar on a terminal, plain lines otherwise); the claimed bound and the timings go to stdout. The claim
+ * is the prover's: only `mechcert check` / `mechcert-check` make it a verified bound.
+ */
+import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { writeCertificate } from '../../prove/certificate.js';
+import { loadModelFile } from '../../prove/load.js';
+import { BACKENDS, getStrategy, listStrategies, type Backend, type Progress } from '../../prove/strategy.js';
+import { UsageError } from '../errors.js';
+
+interface RawOptions {
+  strategy?: string;
+  out?: string;
+  backend: string;
+  threads?: string;
+  fracBits?: string;
+}
+
+function parseInteger(flag: string, raw: string, min: number, max: number): number {
+  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+/** Progress on stderr: a bar redrawn in place on a terminal (≤ 10 Hz), otherwise a line per phase and every 10 s. */
+function progressReporter(): { progress: Progress; done(): void } {
+  const tty = process.stderr.isTTY === true;
+  let last = 0;
+  let lastPhase = '';
+  let drawn = false;
+  return {
+    progress(e) {
+      const now = performance.now();
+      const newPhase = e.phase !== lastPhase;
+      if (!newPhase && now - last < (tty ? 100 : 10_000) && e.fraction !== 1) return;
+      last = now;
+      lastPhase = e.phase;
+      const pct = e.fraction === undefined ? '' : ` ${(100 * e.fraction).toFixed(0).padStart(3)}%`;
+      const text = `${e.phase}${pct}${e.message ? `  ${e.message}` : ''}`;
+      if (tty) {
+        const width = 24;
+        const filled = Math.round(width * (e.fraction ?? 0));
+        process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${text}`);
+        drawn = true;
+      } else if (newPhase || e.fraction !== 1) {
+        process.stderr.write(`prove: ${text}\n`);
+      }
+    },
+    done() {
+      if (drawn) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+function formatFigure(v: number | string): string {
+  if (typeof v === 'string') return v;
+  return Number.isInteger(v) ? String(v) : v.toPrecision(3);
+}
+
+export function register(program: Command): void {
+  program
+    .command('prove')
+    .description('Prove an accuracy lower bound for a model with one strategy and write the certificate.')
+    .argument('<model>', 'model file (.safetensors)')
+    .option('--strategy <name>', 'proof strategy (see `mechcert strategies`)')
+    .option('--out <file>', 'certificate path (.json, or .json.gz for gzip)')
+    .option('--backend <name>', `compute backend (${BACKENDS.join(', ')})`, 'cpu')
+    .option('--threads <n>', 'worker threads (default: every core)')
+    .option('--frac-bits <n>', 'fraction bits of the exp tables (default: chosen per strategy and model)')
+    .action(async (modelPath: string, raw: RawOptions) => {
+      if (raw.strategy === undefined) throw new UsageError('--strategy is required (see `mechcert strategies`)');
+      const strategy = await getStrategy(raw.strategy);
+      if (!strategy) {
+        const names = (await listStrategies()).map((s) => s.name);
+        throw new UsageError(`unknown strategy ${JSON.stringify(raw.strategy)} (known: ${names.join(', ')})`);
+      }
+      if (raw.out === undefined || raw.out === '') throw new UsageError('--out is required');
+      if (!(BACKENDS as readonly string[]).includes(raw.backend)) throw new UsageError(`unknown backend ${JSON.stringify(raw.backend)} (known: ${BACKENDS.join(', ')})`);
+      const threads = raw.threads === undefined ? availableParallelism() : parseInteger('--threads', raw.threads, 1, 256);
+      const fracBits = raw.fracBits === undefined ? undefined : parseInteger('--frac-bits', raw.fracBits, 1, 256);
+
+      const t0 = performance.now();
+      const { model } = loadModelFile(modelPath);
+      const reporter = progressReporter();
+      const result = await strategy.prove(model, { backend: raw.backend as Backend, threads, fracBits }, reporter.progress);
+      reporter.done();
+      const tProve = performance.now();
+      const bytes = writeCertificate(raw.out, result.certificate);
+      const tEnd = performance.now();
+
+      const { correct, total } = result.certificate.claim;
+      const bound = Number(correct) / Number(total);
+      process.stdout.write(`claim: correct ≥ ${correct} of ${total} sequences (${bound.toFixed(10)}), strategy ${strategy.name}, unverified until checked\n`);
+      for (const note of result.notes ?? []) process.stdout.write(`${note}\n`);
+      process.stdout.write(`wrote ${raw.out} (${bytes.length} bytes)\n`);
+      const figures = Object.entries(result.figures).map(([k, v]) => `${k} ${formatFigure(v)}`).join(', ');
+      process.stdout.write(`prove ${((tProve - t0) / 1000).toFixed(2)} s, write ${((tEnd - tProve) / 1000).toFixed(2)} s${figures ? `  (${figures})` : ''}\n`);
+    });
+}

@@ -1,0 +1,143 @@
+/**
+ * The brute-force prover's float pass over all sequences with a given query token, shared by the worker threads and
+ * the inline path. For a sequence t (query q = t[K−1], max m) and output x, with mid-point slot weights
+ * w_p = eE[q,t_p]·eP[q,p], it computes s_x = Σ_p w_p·(H[p,t_p,x] − H[p,t_p,m]) with H[p,t,x] = EU[q,x] + EVOU[t,x] +
+ * PVOU[p,x]: Z times the float logit gap. The checker's exact sum T_x (slot weights at the enclosure end chosen by
+ * the coefficient's sign) differs from s_x by at most tol = τ·Z + Cmax·Σ_p (w_hi,p − w_lo,p), where τ bounds the
+ * float error of the coefficients relative to Z and Cmax bounds |coefficient|. So:
+ *   max_x s_x < −tol      → the checker counts the sequence;
+ *   max_x s_x >  tol      → it does not;
+ *   otherwise             → undecided here: the caller decides it exactly, as the checker does.
+ * `floatCorrect` counts max_x s_x < 0: the float evaluation (with the tables' mid-point weights, which equals the
+ * model's float evaluation except on float ties, unless the tables underflow: entries below 2^−F become [0, 1 ulp]).
+ */
+
+export interface KernelInput {
+  V: number;
+  K: number;
+  /** V×V, K×V path tables (float64). */
+  EU: Float64Array;
+  EVOU: Float64Array;
+  PVOU: Float64Array;
+  /** Exp-table ends as doubles: eE V×V, eP V×K. */
+  eElo: Float64Array;
+  eEhi: Float64Array;
+  ePlo: Float64Array;
+  ePhi: Float64Array;
+  /** Coefficient float error, relative to the total weight Z. */
+  tau: number;
+  /** Bound on |coefficient|. */
+  cmax: number;
+}
+
+export interface KernelTally {
+  /** Sequences the checker certainly counts. */
+  certain: number;
+  /** Sequences the float evaluation calls correct. */
+  floatCorrect: number;
+  /** Sequence indices (Σ t_p·V^(K−1−p)) left to the exact decision. */
+  undecided: number[];
+}
+
+export function emptyTally(): KernelTally {
+  return { certain: 0, floatCorrect: 0, undecided: [] };
+}
+
+/** Scans the V^(K−1) sequences whose query (last token) is q, adding to `tally`. */
+export function scanQuery(inp: KernelInput, q: number, tally: KernelTally): void {
+  const { V, K, EU, EVOU, PVOU, tau, cmax } = inp;
+  const L = K - 1; // number of non-query positions
+  // H[(p·V + t)·V + x] for this query.
+  const H = new Float64Array(K * V * V);
+  for (let p = 0; p < K; p++) {
+    for (let t = 0; t < V; t++) {
+      const o = (p * V + t) * V;
+      for (let x = 0; x < V; x++) H[o + x] = EU[q * V + x] + EVOU[t * V + x] + PVOU[p * V + x];
+    }
+  }
+  // Mid weights and widths per (p, t).
+  const wMid = new Float64Array(K * V);
+  const wWid = new Float64Array(K * V);
+  for (let p = 0; p < K; p++) {
+    const pl = inp.ePlo[q * K + p];
+    const ph = inp.ePhi[q * K + p];
+    for (let t = 0; t < V; t++) {
+      const el = inp.eElo[q * V + t];
+      const eh = inp.eEhi[q * V + t];
+      wMid[p * V + t] = ((el + eh) / 2) * ((pl + ph) / 2);
+      wWid[p * V + t] = eh * ph - el * pl;
+    }
+  }
+  // Level d holds the partial sums over the query slot and positions 0..d−1.
+  const acc: Float64Array[] = Array.from({ length: L + 1 }, () => new Float64Array(V));
+  const zAcc = new Float64Array(L + 1);
+  const dAcc = new Float64Array(L + 1);
+  const mAcc = new Int32Array(L + 1);
+  const idxAcc = new Float64Array(L + 1);
+  {
+    const w = wMid[(K - 1) * V + q];
+    const o = ((K - 1) * V + q) * V;
+    for (let x = 0; x < V; x++) acc[0][x] = w * H[o + x];
+    zAcc[0] = w;
+    dAcc[0] = wWid[(K - 1) * V + q];
+    mAcc[0] = q;
+    idxAcc[0] = 0;
+  }
+  if (L === 0) {
+    // K = 1: the single sequence (q); its max is q.
+    let worst = -Infinity;
+    for (let x = 0; x < V; x++) if (x !== q) worst = Math.max(worst, acc[0][x] - acc[0][q]);
+    if (worst < 0) tally.floatCorrect++;
+    const tol = tau * zAcc[0] + cmax * dAcc[0];
+    if (worst < -tol) tally.certain++;
+    else if (worst <= tol) tally.undecided.push(q);
+    return;
+  }
+  const tok = new Int32Array(L);
+  let d = 0;
+  tok[0] = 0;
+  // Iterative depth-first enumeration of t_0..t_{L−1}, last position fastest.
+  for (;;) {
+    if (d < L - 1) {
+      // Extend level d with token tok[d] and descend.
+      const t = tok[d];
+      const w = wMid[d * V + t];
+      const o = (d * V + t) * V;
+      const a = acc[d];
+      const b = acc[d + 1];
+      for (let x = 0; x < V; x++) b[x] = a[x] + w * H[o + x];
+      zAcc[d + 1] = zAcc[d] + w;
+      dAcc[d + 1] = dAcc[d] + wWid[d * V + t];
+      mAcc[d + 1] = t > mAcc[d] ? t : mAcc[d];
+      idxAcc[d + 1] = (idxAcc[d] + t) * V;
+      d++;
+      tok[d] = 0;
+      continue;
+    }
+    // Innermost position d = L − 1: every token at once.
+    const a = acc[d];
+    const base = d * V;
+    for (let t = 0; t < V; t++) {
+      const w = wMid[base + t];
+      const o = (base + t) * V;
+      const m = t > mAcc[d] ? t : mAcc[d];
+      const gm = a[m] + w * H[o + m];
+      let worst = -Infinity;
+      for (let x = 0; x < V; x++) {
+        if (x === m) continue;
+        const s = a[x] + w * H[o + x];
+        if (s > worst) worst = s;
+      }
+      worst -= gm;
+      if (worst < 0) tally.floatCorrect++;
+      const tol = tau * (zAcc[d] + w) + cmax * (dAcc[d] + wWid[base + t]);
+      if (worst < -tol) tally.certain++;
+      else if (worst <= tol) tally.undecided.push((idxAcc[d] + t) * V + q);
+    }
+    // Climb to the next prefix.
+    d--;
+    while (d >= 0 && tok[d] === V - 1) d--;
+    if (d < 0) return;
+    tok[d]++;
+  }
+}

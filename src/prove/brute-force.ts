@@ -1,0 +1,174 @@
+/**
+ * The brute-force proof (PAPER §3.1, SPEC §4.4). The certificate carries only the scale and the two exp tables; the
+ * checker enumerates all V^K sequences itself. The claim must not exceed the checker's count N*, and should equal
+ * it, so the prover reimplements the checker's decision independently: a float pass with a rigorous tolerance
+ * (brute-force-kernel.ts) settles almost every sequence, and the few it cannot (true near-ties) are decided exactly
+ * in BigInt, by the same rule the checker applies: counted iff for every x ≠ m,
+ *   Σ_p C_p·(C_p ≥ 0 ? eE_hi[q,t_p]·eP_hi[q,p] : eE_lo[q,t_p]·eP_lo[q,p]) < 0,   C_p = EU_m[q,x] + EVOU_m[t_p,x] + PVOU_m[p,x].
+ * The exp tables get enough fraction bits that their smallest entries keep ~64 significant bits, so only true
+ * near-ties can differ from the float evaluation.
+ */
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { Model } from '../model/model.js';
+import { pathTables } from '../model/paths.js';
+import { adaptiveFracBits, attentionTables, type AttentionTables } from './attention.js';
+import { FORMAT, PROVER, type Certificate } from './certificate.js';
+import { exactOV, rescale } from './exact.js';
+import { emptyTally, scanQuery, type KernelInput, type KernelTally } from './brute-force-kernel.js';
+import type { Progress, ProveOptions, ProveResult, Strategy } from './strategy.js';
+
+/** Significant bits kept by the smallest exp-table entry, and the cap on fracBits (the checker's MAX_FRAC_BITS). */
+const SIGNIFICANT_BITS = 64;
+const MAX_FRAC_BITS = 256;
+/** Float error of a coefficient relative to the table scale (far above the ~1e-14 actually seen). */
+const REL_TOL = 1e-9;
+/** Below this many sequences the scan runs on the main thread (worker start-up costs more). */
+const INLINE_SEQUENCES = 1 << 16;
+/** Largest V^K the prover enumerates. */
+export const MAX_SEQUENCES = 2 ** 31;
+
+/** The checker's per-sequence rule, in exact arithmetic: decides sequences by index (Σ t_p·V^(K−1−p)). */
+export function exactDecider(model: Model, att: AttentionTables): (index: number) => boolean {
+  const { vocab: V, k: K } = model.config;
+  const ov = exactOV(model);
+  const sh = Math.max(ov.EU.shift, ov.EVOU.shift, ov.PVOU.shift);
+  const EU = rescale(ov.EU, sh).num;
+  const EVOU = rescale(ov.EVOU, sh).num;
+  const PVOU = rescale(ov.PVOU, sh).num;
+  const { loM: eElo, hiM: eEhi } = att.expE;
+  const { loM: ePlo, hiM: ePhi } = att.expP;
+  const tok = new Int32Array(K);
+  return (index: number): boolean => {
+    let r = index;
+    for (let p = K - 1; p >= 0; p--) {
+      tok[p] = r % V;
+      r = Math.floor(r / V);
+    }
+    const q = tok[K - 1];
+    let m = 0;
+    for (let p = 0; p < K; p++) if (tok[p] > m) m = tok[p];
+    for (let x = 0; x < V; x++) {
+      if (x === m) continue;
+      let sum = 0n;
+      for (let p = 0; p < K; p++) {
+        const t = tok[p];
+        const C = EU[q * V + x] - EU[q * V + m] + EVOU[t * V + x] - EVOU[t * V + m] + PVOU[p * V + x] - PVOU[p * V + m];
+        sum += C >= 0n ? C * eEhi[q * V + t] * ePhi[q * K + p] : C * eElo[q * V + t] * ePlo[q * K + p];
+      }
+      if (sum >= 0n) return false;
+    }
+    return true;
+  };
+}
+
+function runWorker(input: KernelInput, queries: number[], onQuery: () => void): Promise<KernelTally> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./brute-force-worker.mjs', import.meta.url), { workerData: { input, queries } });
+    let result: KernelTally | undefined;
+    worker.on('message', (msg: { type: 'progress' } | { type: 'done'; tally: KernelTally }) => {
+      if (msg.type === 'progress') onQuery();
+      else result = msg.tally;
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => {
+      if (result) resolve(result);
+      else reject(new Error(`brute-force worker exited with code ${code} before reporting`));
+    });
+  });
+}
+
+/** Runs the float pass over every query, on `threads` workers (or inline for small spaces). */
+export async function scanAll(input: KernelInput, threads: number, progress: Progress, inlineBelow = INLINE_SEQUENCES): Promise<KernelTally> {
+  const { V, K } = input;
+  const queries = Array.from({ length: V }, (_, q) => q);
+  let done = 0;
+  const tick = () => progress({ phase: 'sequences', fraction: ++done / V });
+  const n = Math.max(1, Math.min(threads, V));
+  if (n === 1 || V ** K <= inlineBelow) {
+    const tally = emptyTally();
+    for (const q of queries) {
+      scanQuery(input, q, tally);
+      tick();
+    }
+    return tally;
+  }
+  const chunks = Array.from({ length: n }, (_, i) => queries.filter((q) => q % n === i));
+  const tallies = await Promise.all(chunks.map((qs) => runWorker(input, qs, tick)));
+  const out = emptyTally();
+  for (const t of tallies) {
+    out.certain += t.certain;
+    out.floatCorrect += t.floatCorrect;
+    for (const i of t.undecided) out.undecided.push(i);
+  }
+  out.undecided.sort((a, b) => a - b);
+  return out;
+}
+
+export async function bruteForceCertificate(model: Model, options: ProveOptions = {}, progress: Progress = () => {}): Promise<ProveResult> {
+  const t0 = performance.now();
+  const { k: K, vocab: V } = model.config;
+  if (V ** K > MAX_SEQUENCES) throw new RangeError(`V^K = ${V}^${K} sequences is too many to enumerate (limit ${MAX_SEQUENCES})`);
+  progress({ phase: 'exp tables', fraction: 0 });
+  const att = attentionTables(model, options.fracBits ?? ((qk, rHi) => adaptiveFracBits(qk, rHi, SIGNIFICANT_BITS, 64, MAX_FRAC_BITS)));
+  const T = pathTables(model);
+  const maxAbs = (a: Float64Array) => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+  const S = maxAbs(T.EU) + maxAbs(T.EVOU) + maxAbs(T.PVOU);
+  const input: KernelInput = {
+    V, K, EU: T.EU, EVOU: T.EVOU, PVOU: T.PVOU,
+    eElo: att.expE.loF, eEhi: att.expE.hiF, ePlo: att.expP.loF, ePhi: att.expP.hiF,
+    tau: REL_TOL * (1 + S),
+    cmax: 2 * S,
+  };
+  const tTables = performance.now();
+  const threads = options.threads ?? availableParallelism();
+  const tally = await scanAll(input, threads, progress);
+  const tScan = performance.now();
+  let exactCounted = 0;
+  if (tally.undecided.length > 0) {
+    progress({ phase: 'exact fallback', message: `${tally.undecided.length} sequences` });
+    const decide = exactDecider(model, att);
+    for (const i of tally.undecided) if (decide(i)) exactCounted++;
+  }
+  const tEnd = performance.now();
+  const correct = BigInt(tally.certain + exactCounted);
+  const total = BigInt(V) ** BigInt(K);
+  const certificate: Certificate = {
+    format: FORMAT,
+    claim: { modelSha256: model.sha256, task: 'max-of-k', k: K, vocab: V, strategy: 'brute-force', correct: correct.toString(), total: total.toString() },
+    evidence: {
+      steps: [att.scale, att.expE.step, att.expP.step, { id: 'count', kind: 'brute-force-count', expE: att.expE.step.id, expP: att.expP.step.id }],
+    },
+    prover: { ...PROVER },
+  };
+  const diff = tally.floatCorrect - Number(correct);
+  const notes = [
+    `float evaluation: ${tally.floatCorrect} correct; the claim is ${diff === 0 ? 'equal to it' : `${Math.abs(diff)} ${diff > 0 ? 'below' : 'above'} it`}` +
+      (tally.undecided.length > 0
+        ? ` (${tally.undecided.length} sequences within the float tolerance of a tie were decided exactly: ${exactCounted} proved)`
+        : ' (no sequence was within the float tolerance of a tie)'),
+  ];
+  return {
+    certificate,
+    notes,
+    figures: {
+      'tables s': (tTables - t0) / 1000,
+      'scan s': (tScan - tTables) / 1000,
+      'exact s': (tEnd - tScan) / 1000,
+      threads: Math.max(1, Math.min(threads, V)),
+      fracBits: att.expE.step.fracBits,
+      floatCorrect: tally.floatCorrect,
+      undecided: tally.undecided.length,
+      undecidedCounted: exactCounted,
+    },
+  };
+}
+
+export const bruteForce: Strategy = {
+  name: 'brute-force',
+  group: 'brute force',
+  complexity: 'V^(K+1)·K·d',
+  description: 'Every sequence checked: the checker enumerates all V^K inputs against exact exp enclosures.',
+  prove: bruteForceCertificate,
+};

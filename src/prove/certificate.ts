@@ -1,0 +1,102 @@
+/**
+ * The certificate format v1 (schemas/SPEC.md) as the prover writes it, and the one writer: canonical JSON (object
+ * keys sorted, no whitespace, one trailing newline) so that the same model and strategy give the same bytes, written
+ * atomically, gzip-compressed (deterministically: no timestamp, fixed level) when the path ends in `.gz`.
+ */
+import { gzipSync } from 'node:zlib';
+import { writeFileAtomic } from '../util/atomic.js';
+
+export const FORMAT = 'mechcert/1';
+export const PROVER = { name: 'mechcert', version: '0.1.0' } as const;
+
+export interface Claim {
+  modelSha256: string;
+  task: 'max-of-k';
+  k: number;
+  vocab: number;
+  strategy: string;
+  correct: string;
+  total: string;
+}
+
+export interface InvSqrtScaleStep {
+  id: string;
+  kind: 'inv-sqrt-scale';
+  dHead: number;
+  lo: string;
+  hi: string;
+}
+
+export interface ExpTableStep {
+  id: string;
+  kind: 'exp-table';
+  scale: string;
+  source: 'EQKE' | 'EQKP';
+  fracBits: number;
+  shift: number[];
+  lo: string[][];
+  hi: string[][];
+}
+
+export interface CubicCase {
+  q: number;
+  m: number;
+  c: number;
+  /** Hex bitmask over k (bit k set: k is good); absent when c = 0. */
+  good?: string;
+  bound: string;
+}
+
+export interface CubicCountStep {
+  id: string;
+  kind: 'cubic-count';
+  expE: string;
+  expP: string;
+  positionOrder: number[][];
+  cases: CubicCase[];
+}
+
+export interface BruteForceCountStep {
+  id: string;
+  kind: 'brute-force-count';
+  expE: string;
+  expP: string;
+}
+
+export type Step = InvSqrtScaleStep | ExpTableStep | CubicCountStep | BruteForceCountStep;
+
+export interface Certificate {
+  format: typeof FORMAT;
+  claim: Claim;
+  evidence: { steps: Step[] };
+  prover: { name: string; version: string };
+}
+
+/** JSON with object keys sorted at every level and no whitespace: equal values give equal bytes. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} is not finite`);
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  throw new TypeError(`canonicalJson: cannot encode ${typeof value}`);
+}
+
+/** The certificate's bytes: canonical JSON plus a newline, gzip-compressed when `gzip` is set. */
+export function certificateBytes(cert: Certificate, gzip = false): Uint8Array {
+  const text = Buffer.from(`${canonicalJson(cert)}\n`, 'utf8');
+  return gzip ? new Uint8Array(gzipSync(text, { level: 9 })) : new Uint8Array(text);
+}
+
+/** Writes the certificate atomically; `.gz` paths are gzip-compressed. Returns the bytes written. */
+export function writeCertificate(path: string, cert: Certificate): Uint8Array {
+  const bytes = certificateBytes(cert, path.endsWith('.gz'));
+  writeFileAtomic(path, bytes);
+  return bytes;
+}

@@ -1,0 +1,87 @@
+/**
+ * Proof strategies: plain modules behind one interface (DESIGN §7). A strategy turns a model into a certificate
+ * (schemas/SPEC.md); it is untrusted and free to use floats, heuristics and threads, because the checker re-derives
+ * everything. The registry lists every strategy with its name, group and complexity; families of variants (the
+ * subcubic family) register by appending entries, e.g. `registerStrategies(variants.map(makeSubcubic))`.
+ */
+import type { Model } from '../model/model.js';
+import type { Certificate } from './certificate.js';
+
+export type Backend = 'cpu';
+export const BACKENDS: readonly Backend[] = ['cpu'];
+
+export interface ProveOptions {
+  /** Compute backend (only `cpu` today). */
+  backend?: Backend;
+  /** Worker threads (brute force); default: every core. */
+  threads?: number;
+  /** Fraction bits of the exp tables; each strategy has its own default. */
+  fracBits?: number;
+}
+
+/** One progress report: a phase name and, where known, how far through it the strategy is (0..1). */
+export interface ProgressEvent {
+  phase: string;
+  fraction?: number;
+  message?: string;
+}
+
+export type Progress = (event: ProgressEvent) => void;
+
+/** Figures a strategy reports beside its certificate (never part of the certificate, never believed by anyone). */
+export type ProveFigures = Record<string, number | string>;
+
+export interface ProveResult {
+  certificate: Certificate;
+  /** E.g. timings per phase, the float evaluation count, the number of exact fallbacks. */
+  figures: ProveFigures;
+  /** Sentences for the user (printed by `mechcert prove`), e.g. how the claim compares with the float evaluation. */
+  notes?: string[];
+}
+
+export interface Strategy {
+  /** Unique name, used by `--strategy` and as the claim's `strategy` (SPEC §3). */
+  name: string;
+  /** Group label as in the paper's plots ("brute force", "cubic", "subcubic", …). */
+  group: string;
+  /** Leading asymptotic cost of checking, e.g. "V³K²". */
+  complexity: string;
+  description: string;
+  prove(model: Model, options: ProveOptions, progress: Progress): Promise<ProveResult>;
+}
+
+const registry = new Map<string, Strategy>();
+
+/** Adds strategies to the registry; a duplicate name is a programming error. */
+export function registerStrategies(strategies: Iterable<Strategy>): void {
+  for (const s of strategies) {
+    if (registry.has(s.name)) throw new Error(`strategy ${s.name} is registered twice`);
+    registry.set(s.name, s);
+  }
+}
+
+let builtinsLoaded = false;
+
+/** Registers the built-in strategies once (lazily, so that importing this module stays cheap). */
+async function loadBuiltins(): Promise<void> {
+  if (builtinsLoaded) return;
+  builtinsLoaded = true;
+  const [{ bruteForce }, { cubic }] = await Promise.all([import('./brute-force.js'), import('./cubic.js')]);
+  registerStrategies([bruteForce, cubic]);
+  registerStrategies((await import('./subcubic/index.js')).subcubicStrategies);
+  // Further families register the same way: one lazy import and one registerStrategies call each.
+}
+
+/** Every registered strategy, in registration order. */
+export async function listStrategies(): Promise<Strategy[]> {
+  await loadBuiltins();
+  return [...registry.values()];
+}
+
+export async function getStrategy(name: string): Promise<Strategy | undefined> {
+  await loadBuiltins();
+  return registry.get(name);
+}
+
+/** A progress sink that discards everything. */
+export const silentProgress: Progress = () => {};

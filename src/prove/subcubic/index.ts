@@ -1,0 +1,24 @@
+/**
+ * The subcubic family as registry entries: one strategy per variant (PAPER §3.3.1), named
+ * `subcubic/<direct>/<attention>/<error>`, with the paper's group (§3.3.4) and the leading cost of checking.
+ */
+import type { Strategy } from '../strategy.js';
+import { proveSubcubic } from './prove.js';
+import { ALL_VARIANTS, complexityTag, variantComplexity, variantGroup, variantName, type Variant } from './variants.js';
+
+function makeSubcubic(v: Variant): Strategy {
+  return {
+    name: variantName(v),
+    group: variantGroup(v),
+    complexity: variantComplexity(v),
+    description: `subcubic proof (${complexityTag(v)}): direct path ${v.eu}, attention ${v.attention}, EQKE error ${v.error}; sound form of the reference (SPEC §4.6)`,
+    async prove(model, _options, progress) {
+      progress({ phase: 'subcubic', message: variantName(v) });
+      const result = proveSubcubic(model, v);
+      progress({ phase: 'subcubic', fraction: 1 });
+      return result;
+    },
+  };
+}
+
+export const subcubicStrategies: Strategy[] = ALL_VARIANTS.map(makeSubcubic);

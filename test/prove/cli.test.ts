@@ -1,0 +1,100 @@
+/** The prove / check / strategies commands, end to end through bin/mechcert.js (and bin/mechcert-check.js). */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from './models.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const run = (bin: string, args: string[]) => {
+  const r = spawnSync(process.execPath, [join(root, 'bin', bin), ...args], { encoding: 'utf8', cwd: root });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+const mechcert = (...args: string[]) => run('mechcert.js', args);
+
+let dir: string;
+let model: string;
+let other: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mechcert-prove-cli-'));
+  model = join(dir, 'tiny.safetensors');
+  other = join(dir, 'other.safetensors');
+  writeFileSync(model, buildModel({ kind: 'solver', vocab: 6, k: 3, dModel: 6, dHead: 4, seed: 11, scale: 0.05 }).bytes);
+  writeFileSync(other, buildModel({ kind: 'solver', vocab: 6, k: 3, dModel: 6, dHead: 4, seed: 12, scale: 0.05 }).bytes);
+});
+
+describe('mechcert strategies', () => {
+  it('lists every strategy with name, group and complexity', () => {
+    const r = mechcert('strategies', '--json');
+    expect(r.code).toBe(0);
+    const list = JSON.parse(r.stdout) as { name: string; group: string; complexity: string }[];
+    expect(list.map((s) => s.name)).toEqual(expect.arrayContaining(['brute-force', 'cubic']));
+    expect(list.find((s) => s.name === 'cubic')).toMatchObject({ group: 'cubic', complexity: 'V³K²' });
+    expect(list.find((s) => s.name === 'brute-force')).toMatchObject({ group: 'brute force' });
+    const text = mechcert('strategies');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^name\s+group\s+complexity\n/);
+  });
+});
+
+describe('mechcert prove and check', () => {
+  it('proves, writes canonical JSON, and the certificate verifies with the same verdict as mechcert-check', () => {
+    const out = join(dir, 'cubic.json');
+    const p = mechcert('prove', model, '--strategy', 'cubic', '--out', out);
+    expect(p.code).toBe(0);
+    expect(p.stdout).toMatch(/claim: correct ≥ \d+ of 216 sequences/);
+    const c = mechcert('check', out, '--model', model);
+    expect(c.code).toBe(0);
+    expect(c.stdout.startsWith('VERIFIED\n')).toBe(true);
+    const standalone = run('mechcert-check.js', [out, '--model', model]);
+    expect(standalone.code).toBe(0);
+    expect(c.stdout).toBe(standalone.stdout);
+    const j = mechcert('check', out, '--model', model, '--json');
+    expect(j.code).toBe(0);
+    const verdict = JSON.parse(j.stdout) as Record<string, unknown>;
+    expect(verdict).toMatchObject({ verified: true, strategy: 'cubic', total: '216' });
+    for (const key of ['correct', 'bound', 'modelSha256', 'checkerOps', 'certificateBytes']) expect(verdict).toHaveProperty(key);
+    expect(j.stdout).toBe(run('mechcert-check.js', [out, '--model', model, '--json']).stdout);
+  });
+
+  it('writes gzip for .gz paths; brute force verifies', () => {
+    const out = join(dir, 'bf.json.gz');
+    expect(mechcert('prove', model, '--strategy', 'brute-force', '--out', out, '--threads', '1').code).toBe(0);
+    expect(() => JSON.parse(gunzipSync(readFileSync(out)).toString('utf8'))).not.toThrow();
+    const c = mechcert('check', out, '--model', model, '--json');
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ verified: true, strategy: 'brute-force' });
+  });
+
+  it('rejection exits 1 with the same output as mechcert-check', () => {
+    const out = join(dir, 'cubic2.json');
+    expect(mechcert('prove', model, '--strategy', 'cubic', '--out', out).code).toBe(0);
+    const c = mechcert('check', out, '--model', other);
+    expect(c.code).toBe(1);
+    expect(c.stdout.startsWith('NOT VERIFIED\n')).toBe(true);
+    expect(c.stdout).toBe(run('mechcert-check.js', [out, '--model', other]).stdout);
+  });
+
+  it('usage and I/O errors exit 2 with one line on stderr', () => {
+    const cases: string[][] = [
+      ['prove', model, '--strategy', 'no-such-strategy', '--out', join(dir, 'x.json')],
+      ['prove', model, '--out', join(dir, 'x.json')],
+      ['prove', model, '--strategy', 'cubic'],
+      ['prove', model, '--strategy', 'cubic', '--out', join(dir, 'x.json'), '--backend', 'tpu'],
+      ['prove', model, '--strategy', 'cubic', '--out', join(dir, 'x.json'), '--threads', 'many'],
+      ['prove', join(dir, 'missing.safetensors'), '--strategy', 'cubic', '--out', join(dir, 'x.json')],
+      ['prove', model, '--strategy', 'cubic', '--out', join(dir, 'x.json'), '--bogus'],
+      ['check', join(dir, 'missing.json'), '--model', model],
+      ['check', join(dir, 'cubic.json')],
+      ['strategies', '--bogus'],
+    ];
+    for (const args of cases) {
+      const r = mechcert(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+  });
+});
