@@ -2,18 +2,32 @@
  * cubic-count (SPEC §4.3, PAPER §3.2): the cubic proof, with the case split and the bounds supplied as hints.
  *
  * Per max m (exact): U[q] = max_{x≠m} EU_m[q,x], P*[x] = max_p PVOU_m[p,x], W[t] = max_{x≠m} (EVOU_m[t,x] + P*[x]),
- * where X_m[·,x] = X[·,x] − X[·,m]. Slot (t, p) has weight w ∈ [eE_lo[q,t]·eP_lo[q,p], eE_hi[q,t]·eP_hi[q,p]]·2^−2F,
- * taken at its upper end where its coefficient is ≥ 0 and its lower end otherwise ("sel" below). A case (q, m, c, b)
- * with b < 0 verifies when:
+ * and for the joint form P°[x] = max_{p<K−1} PVOU_m[p,x] (non-query positions), PQ[x] = PVOU_m[K−1,x] (the query
+ * position), where X_m[·,x] = X[·,x] − X[·,m]. Slot (t, p) has weight w ∈ [eE_lo[q,t]·eP_lo[q,p],
+ * eE_hi[q,t]·eP_hi[q,p]]·2^−2F, taken at its upper end where its coefficient is ≥ 0 and its lower end otherwise
+ * ("sel" below). A case (q, m, c, b) with b < 0 verifies when:
  *   q = m, c = 0:  max_{x≠m} (EU_m[m,x] + EVOU_m[m,x] + P*[x]) ≤ b
  *   q < m, c = 0:  for all x ≠ m:  Σ_slots sel·(EU_m[q,x] + P*[x] + EVOU_m[t_slot,x] − b) ≤ 0
- *   c ≥ 1:         for all k ∈ good, both extreme layouts:  Σ_slots sel·(U[q] + W[t_slot] − b) ≤ 0
+ *   c ≥ 1:         for all k ∈ good, both extreme layouts:
+ *                    k ∉ joint (decoupled form):  Σ_slots sel·(U[q] + W[t_slot] − b) ≤ 0
+ *                    k ∈ joint (joint form):      for all x ≠ m:  Σ_slots sel·(EU_m[q,x] + P_slot[x] + EVOU_m[t_slot,x] − b) ≤ 0
+ *                  with P_slot = PQ for the query slot and P° for the others
  *   ⟹  every sequence of the case is correct; it counts 1 (c = 0) or C(K−1, c)·|good|^c.
+ * `joint` (a hex bitmask, a non-empty subset of good, only when c ≥ 1) is the prover's hint of which tokens need the
+ * joint form; the checker applies each form exactly where the hint says and never searches.
  *
- * Soundness (SPEC §4.3): (1) Σ a_p = 1 gives ℓ_x − ℓ_m ≤ U[q] + Σ a_p W[t_p] (and the c = 0 forms); (2) with the
- * query slot fixed and one non-max token k, Z·(bound − b) is affine in the positional mass of the m-slots, so it is
- * largest at the two layouts that put m on the positions of smallest or largest EQKP[q,·] (positionOrder, checked
- * sorted); (3) a mixed fill is the convex combination, with weights eP[q,p]/Σ eP, of pure fills at the same layout;
+ * Soundness (SPEC §4.3): (1) Σ a_p = 1 gives ℓ_x − ℓ_m ≤ U[q] + Σ a_p W[t_p] (and the c = 0 forms); for the joint
+ * form, ℓ_x − ℓ_m = Σ_p a_p (EU_m[q,x] + PVOU_m[p,x] + EVOU_m[t_p,x]) ≤ Σ_p a_p (EU_m[q,x] + P_slot[x] + EVOU_m[t_p,x])
+ * for each x separately, since PVOU_m[p,x] ≤ P°[x] for p < K−1 and the query slot is always at p = K−1. Every slot's
+ * coefficient depends only on its token and on whether it is the query slot, never on the position of a non-query
+ * slot, so: (2) with the query slot fixed and one non-max token k, Z·(bound − b) (for the decoupled form, and for
+ * each x of the joint form) is affine in the positional mass of the m-slots, so it is largest at the two layouts
+ * that put m on the positions of smallest or largest EQKP[q,·] (positionOrder, checked sorted); (3) a mixed fill is
+ * the convex combination, with weights eP[q,p]/Σ eP over the non-max positions, of pure fills at the same layout,
+ * for the decoupled quantity and for each x of the joint one. Fills may mix tokens checked in either form: the joint
+ * coefficients are ≤ the decoupled ones slot by slot (EU_m[q,x] ≤ U[q], P_slot[x] ≤ P*[x], EVOU_m[t,x] + P*[x] ≤
+ * W[t]) and the weights are positive, so a decoupled pass at a layout gives every x's joint quantity ≤ 0 there too;
+ * the convex combination of the pure fills' joint quantities for one x is then ≤ 0 for every x;
  * (4) each checked sum bounds Z·(ℓ_x − ℓ_m − b) from above with Z > 0, so ℓ_x − ℓ_m ≤ b < 0.
  * Cases with distinct (q, m, c) describe disjoint sets of sequences; duplicates are rejected.
  */
@@ -28,6 +42,7 @@ export interface CubicCase {
   m: number;
   c: number;
   good?: string;
+  joint?: string;
   bound: string;
 }
 
@@ -75,7 +90,7 @@ export function checkCubicCount(step: CubicCountStep, ctx: StepContext): bigint 
 
   // Validate the case split and group it by m.
   const seen = new Set<number>();
-  const byMax = new Map<number, { cs: CubicCase; good: number[]; b: { p: bigint; q: bigint } }[]>();
+  const byMax = new Map<number, { cs: CubicCase; good: number[]; joint: Set<number>; b: { p: bigint; q: bigint } }[]>();
   let count = 0n;
   for (const [i, cs] of step.cases.entries()) {
     const { q, m, c } = cs;
@@ -92,10 +107,19 @@ export function checkCubicCount(step: CubicCountStep, ctx: StepContext): bigint 
       ensure(mask > 0n && mask < 1n << BigInt(m), at, RULE, `${where}: good must be a non-empty set of tokens below m`);
       for (let k = 0; k < m; k++) if ((mask >> BigInt(k)) & 1n) good.push(k);
     }
+    const joint = new Set<number>();
+    if (cs.joint !== undefined) {
+      ensure(c >= 1, at, RULE, `${where}: joint must be absent when c = 0`);
+      ensure(cs.joint.length <= MAX_NUMBER_CHARS, at, RULE, `${where}: joint bitmask too long`);
+      const jmask = BigInt(`0x${cs.joint}`);
+      const gmask = BigInt(`0x${cs.good}`);
+      ensure(jmask > 0n && (jmask & ~gmask) === 0n, at, RULE, `${where}: joint must be a non-empty subset of good`);
+      for (const k of good) if ((jmask >> BigInt(k)) & 1n) joint.add(k);
+    }
     const b = parseRational(cs.bound) ?? reject(at, RULE, `${where}: bound is not a rational within the length limit`);
     ensure(b.p < 0n, at, RULE, `${where}: bound ${cs.bound} is not negative`);
     const group = byMax.get(m) ?? [];
-    group.push({ cs, good, b });
+    group.push({ cs, good, joint, b });
     byMax.set(m, group);
     count += c === 0 ? 1n : binomial(K - 1, c) * BigInt(good.length) ** BigInt(c);
   }
@@ -128,8 +152,25 @@ export function checkCubicCount(step: CubicCountStep, ctx: StepContext): bigint 
     };
     const W = Array.from({ length: m + 1 }, (_, t) => maxOverX((x) => EVOUm(t, x) + Pstar[x]));
     ops.add(2 * K * V + 3 * (m + 1) * V);
+    // Joint form: P°[x] = max over the non-query positions, PQ[x] = the query position (computed on first use).
+    let Pnon: bigint[] | undefined;
+    let Pq: bigint[] | undefined;
+    const jointTables = () => {
+      if (Pnon === undefined || Pq === undefined) {
+        Pnon = [];
+        Pq = [];
+        for (let x = 0; x < V; x++) {
+          let best = PVOU[x] - PVOU[m];
+          for (let p = 1; p < K - 1; p++) best = max(best, PVOU[p * V + x] - PVOU[p * V + m]);
+          Pnon.push(best);
+          Pq.push(PVOU[(K - 1) * V + x] - PVOU[(K - 1) * V + m]);
+        }
+        ops.add(2 * K * V);
+      }
+      return { Pnon, Pq };
+    };
 
-    for (const { cs, good, b } of cases) {
+    for (const { cs, good, joint, b } of cases) {
       const { q, c } = cs;
       const where = `case (q=${q}, m=${m}, c=${c})`;
       // (v/2^exp − b)·(b.q·2^exp): the coefficient of a slot, scaled by a positive constant.
@@ -164,9 +205,31 @@ export function checkCubicCount(step: CubicCountStep, ctx: StepContext): bigint 
           const [kLo, kHi] = [totLo - mLo, totHi - mHi];
           ops.add(3 * V + 12);
           for (const k of good) {
+            if (joint.has(k)) continue;
             ops.add(8);
             ensure(fixed + term(coef(Uq + W[k]), k, kLo, kHi) <= 0n, at, RULE,
               `${where}: token k=${k} with m on positions [${order[q].slice(mFrom, mTo)}] is not below the bound ${cs.bound}`);
+          }
+          if (joint.size === 0) continue;
+          // Joint form: per output x, the query and m slots' terms, then each joint token's.
+          const { Pnon, Pq } = jointTables();
+          const [qLo, qHi] = [eP(q, K - 1, false), eP(q, K - 1, true)];
+          const fixedX: bigint[] = [];
+          for (let x = 0; x < V; x++) {
+            if (x === m) {
+              fixedX.push(0n);
+              continue;
+            }
+            fixedX.push(term(coef(EUm(q, x) + Pq[x] + EVOUm(q, x)), q, qLo, qHi) + term(coef(EUm(q, x) + Pnon[x] + EVOUm(m, x)), m, mLo, mHi));
+          }
+          ops.add(16 * V);
+          for (const k of joint) {
+            for (let x = 0; x < V; x++) {
+              if (x === m) continue;
+              ops.add(8);
+              ensure(fixedX[x] + term(coef(EUm(q, x) + Pnon[x] + EVOUm(k, x)), k, kLo, kHi) <= 0n, at, RULE,
+                `${where}: token k=${k} (joint) with m on positions [${order[q].slice(mFrom, mTo)}]: output ${x} is not below the bound ${cs.bound}`);
+            }
           }
         }
       }

@@ -44,6 +44,8 @@ export interface CubicCase {
   c: number;
   /** Hex bitmask over k (bit k set: k is good); absent when c = 0. */
   good?: string;
+  /** Hex bitmask ⊆ good: the tokens the checker verifies with the joint-x form (SPEC §4.3); absent when none. */
+  joint?: string;
   bound: string;
 }
 

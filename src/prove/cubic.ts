@@ -3,6 +3,10 @@
  * enclosures to find which cases (query q, max m, one non-max value k, c non-max non-query positions) have a
  * negative largest-wrong-logit bound; it emits one `cubic-count` case per (q, m, c) with the good k as a bitmask and
  * a bound b per case: the largest float bound over the good k, plus a tolerance far above float error, rounded up.
+ * Each k is first tried with the paper's decoupled bound U[q] + Σ a_p W[t_p]; where that is not negative, with the
+ * joint form (x kept joint, exact PVOU at the query position), which costs V× more to check, so only those k are
+ * marked in the case's `joint` bitmask (option `joint`: 'fallback', the default; 'always' marks every good k,
+ * 'never' uses the decoupled form only).
  * Each float bound already uses the checker's pessimistic reading of the enclosures (hi weight where the coefficient
  * is non-negative, lo otherwise), so the checker's exact recomputation stays below b.
  *
@@ -67,10 +71,22 @@ export interface CubicSearchResult {
   positionOrder: number[][];
 }
 
-/** Observes every float bound the search computes (tests use it to build mutants that are certainly wrong). */
-export type CubicBoundHook = (q: number, m: number, c: number, k: number, bound: number) => void;
+/**
+ * Observes every float bound the search computes (tests use it to build mutants that are certainly wrong): `bound`
+ * of the form the certificate uses for k, and for c ≥ 1 also the decoupled form's bound.
+ */
+export type CubicBoundHook = (q: number, m: number, c: number, k: number, bound: number, decoupled?: number) => void;
 
-export function cubicCertificate(model: Model, options: ProveOptions = {}, progress: Progress = () => {}, onBound?: CubicBoundHook): { certificate: Certificate; figures: Record<string, number | string> } {
+/** Where the joint-x form is used for c ≥ 1 (SPEC §4.3): only where the decoupled bound fails, everywhere, or never. */
+export type CubicJointMode = 'fallback' | 'always' | 'never';
+
+/**
+ * `onBound` sees, per (q, m, c, k), the bound of the form the certificate would use for k (the joint bound where the
+ * decoupled one is not negative and joint is allowed, else the decoupled one): a k whose reported bound is above a
+ * case's b fails the check in either form, since the joint bound is never above the decoupled one.
+ */
+export function cubicCertificate(model: Model, options: ProveOptions & { joint?: CubicJointMode } = {}, progress: Progress = () => {}, onBound?: CubicBoundHook): { certificate: Certificate; figures: Record<string, number | string> } {
+  const jointMode = options.joint ?? 'fallback';
   const t0 = performance.now();
   const { k: K, vocab: V } = model.config;
   if (K < 2) throw new RangeError('the cubic proof needs K ≥ 2');
@@ -88,14 +104,18 @@ export function cubicCertificate(model: Model, options: ProveOptions = {}, progr
   const ePhi = att.expP.hiF;
 
   const Pstar = new Float64Array(V);
+  const Pnon = new Float64Array(V);
+  const Pq = new Float64Array(V);
   const U = new Float64Array(V);
   const W = new Float64Array(V);
   const coef = new Float64Array(K);
   const wlo = new Float64Array(K);
   const whi = new Float64Array(K);
   const scratch = new Int32Array(K);
+  const toks = new Int32Array(K);
   const cases: CubicCase[] = [];
   let correct = 0n;
+  let jointTokens = 0;
   const binom = Array.from({ length: K }, (_, c) => binomial(K - 1, c));
 
   for (let m = 0; m < V; m++) {
@@ -103,8 +123,10 @@ export function cubicCertificate(model: Model, options: ProveOptions = {}, progr
     // Centre on column m: P*[x] = max_p PVOU_m[p,x], U[q] = max_{x≠m} EU_m[q,x], W[t] = max_{x≠m} EVOU_m[t,x] + P*[x].
     for (let x = 0; x < V; x++) {
       let best = -Infinity;
-      for (let p = 0; p < K; p++) best = Math.max(best, T.PVOU[p * V + x] - T.PVOU[p * V + m]);
-      Pstar[x] = best;
+      for (let p = 0; p < K - 1; p++) best = Math.max(best, T.PVOU[p * V + x] - T.PVOU[p * V + m]);
+      Pnon[x] = best;
+      Pq[x] = T.PVOU[(K - 1) * V + x] - T.PVOU[(K - 1) * V + m];
+      Pstar[x] = Math.max(best, Pq[x]);
     }
     for (let t = 0; t <= m; t++) {
       let u = -Infinity;
@@ -154,37 +176,59 @@ export function cubicCertificate(model: Model, options: ProveOptions = {}, progr
       for (let c = 1; c <= cMax; c++) {
         const r = K - 1 - c; // copies of m among non-query positions
         let good = 0n;
+        let joint = 0n;
         let count = 0;
         let worst = -Infinity;
         for (let k = 0; k < m; k++) {
-          let Lbest = -Infinity;
-          for (let layout = 0; layout < 2; layout++) {
-            // layout 0: m on the first r positions of the order (lowest EQKP), k on the rest; layout 1: reversed.
+          // Slot i < K−1 is position ord[i]; slot K−1 is the query. layout 0: m on the first r positions of the
+          // order (lowest EQKP), k on the rest; layout 1: reversed.
+          const fill = (layout: number) => {
             for (let i = 0; i < K - 1; i++) {
               const p = ord[i];
-              const isM = layout === 0 ? i < r : i >= K - 1 - r;
-              const t = isM ? m : k;
-              coef[i] = W[t];
+              const t = (layout === 0 ? i < r : i >= K - 1 - r) ? m : k;
+              toks[i] = t;
               wlo[i] = eElo[q * V + t] * ePlo[q * K + p];
               whi[i] = eEhi[q * V + t] * ePhi[q * K + p];
             }
-            coef[K - 1] = W[q];
+            toks[K - 1] = q;
             wlo[K - 1] = eElo[q * V + q] * ePlo[q * K + K - 1];
             whi[K - 1] = eEhi[q * V + q] * ePhi[q * K + K - 1];
+          };
+          let Lbest = -Infinity;
+          for (let layout = 0; layout < 2; layout++) {
+            fill(layout);
+            for (let i = 0; i < K; i++) coef[i] = W[toks[i]];
             Lbest = Math.max(Lbest, U[q] + pessimisticAverage(coef, wlo, whi, K, scratch));
           }
-          onBound?.(q, m, c, k, Lbest);
-          if (Lbest < -tol) {
+          const useJoint = jointMode === 'always' || (jointMode === 'fallback' && !(Lbest < -tol));
+          let L = Lbest;
+          if (useJoint) {
+            // Joint form: per output x, slot coefficients EU_m[q,x] + P_slot[x] + EVOU_m[t,x] (same weights).
+            L = -Infinity;
+            for (let layout = 0; layout < 2; layout++) {
+              fill(layout);
+              for (let x = 0; x < V; x++) {
+                if (x === m) continue;
+                const eu = T.EU[q * V + x] - T.EU[q * V + m];
+                for (let i = 0; i < K; i++) coef[i] = eu + (i === K - 1 ? Pq[x] : Pnon[x]) + T.EVOU[toks[i] * V + x] - T.EVOU[toks[i] * V + m];
+                L = Math.max(L, pessimisticAverage(coef, wlo, whi, K, scratch));
+              }
+            }
+          }
+          onBound?.(q, m, c, k, L, Lbest);
+          if (L < -tol) {
             good |= 1n << BigInt(k);
+            if (useJoint) joint |= 1n << BigInt(k);
             count++;
-            worst = Math.max(worst, Lbest);
+            worst = Math.max(worst, L);
           }
         }
         if (count === 0) continue;
         const b = roundBoundUp(worst + tol);
         if (b === null) continue;
-        cases.push({ q, m, c, good: good.toString(16), bound: b });
+        cases.push(joint === 0n ? { q, m, c, good: good.toString(16), bound: b } : { q, m, c, good: good.toString(16), joint: joint.toString(16), bound: b });
         correct += binom[c] * BigInt(count) ** BigInt(c);
+        for (let j = joint; j > 0n; j >>= 1n) jointTokens += Number(j & 1n);
       }
     }
   }
@@ -210,6 +254,7 @@ export function cubicCertificate(model: Model, options: ProveOptions = {}, progr
       'tables s': (tTables - t0) / 1000,
       'cases s': (tEnd - tTables) / 1000,
       cases: cases.length,
+      'joint tokens': jointTokens,
       fracBits: F,
       tolerance: tol,
     },

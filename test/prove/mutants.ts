@@ -120,8 +120,17 @@ export function expMutants(cert: Certificate, qk: ExactQK): Mutant[] {
   return out;
 }
 
-/** Cubic-count mutants. `bounds` holds the search's float bounds, `tol` the prover's tolerance. */
-export function cubicMutants(cert: Certificate, qk: ExactQK, bounds: BoundTable, tol: number): Mutant[] {
+function popcount(mask: bigint): number {
+  let n = 0;
+  for (; mask > 0n; mask >>= 1n) n += Number(mask & 1n);
+  return n;
+}
+
+/**
+ * Cubic-count mutants. `bounds` holds the search's float bounds (of the form the certificate uses for each k),
+ * `decoupled` the decoupled form's bounds (c ≥ 1), `tol` the prover's tolerance.
+ */
+export function cubicMutants(cert: Certificate, qk: ExactQK, bounds: BoundTable, tol: number, decoupled?: BoundTable): Mutant[] {
   const out: Mutant[] = [];
   const K = cert.claim.k;
   const V = cert.claim.vocab;
@@ -145,6 +154,47 @@ export function cubicMutants(cert: Certificate, qk: ExactQK, bounds: BoundTable,
       raise(c, caseCount(K, all[i]) - before);
     });
     break;
+  }
+  // Joint form (SPEC §4.3). Add a token to good and joint whose joint bound is clearly above the case's bound (a k
+  // outside good has had the joint form tried, so its recorded bound is the joint one).
+  const clear = (L: number | undefined, b: number) => L !== undefined && L > b + 10 * tol + 1e-6 * Math.abs(b);
+  for (const [i, cs] of cases.entries()) {
+    if (cs.c === 0) continue;
+    const mask = BigInt(`0x${cs.good}`);
+    const k = Array.from({ length: cs.m }, (_, x) => x).find((x) => !((mask >> BigInt(x)) & 1n) && clear(bounds.get(boundKey(cs.q, cs.m, cs.c, x)), Number(cs.bound)));
+    if (k === undefined) continue;
+    withCases('joint-bit-added', (all, c) => {
+      const before = caseCount(K, all[i]);
+      all[i].good = (mask | (1n << BigInt(k))).toString(16);
+      all[i].joint = ((all[i].joint === undefined ? 0n : BigInt(`0x${all[i].joint}`)) | (1n << BigInt(k))).toString(16);
+      raise(c, caseCount(K, all[i]) - before);
+    });
+    break;
+  }
+  // Drop a token from joint whose decoupled bound is clearly above the case's bound (the claim is unchanged).
+  if (decoupled) {
+    outerJ: for (const [i, cs] of cases.entries()) {
+      if (cs.joint === undefined) continue;
+      const jmask = BigInt(`0x${cs.joint}`);
+      for (let k = 0; k < cs.m; k++) {
+        if (!((jmask >> BigInt(k)) & 1n) || !clear(decoupled.get(boundKey(cs.q, cs.m, cs.c, k)), Number(cs.bound))) continue;
+        withCases('joint-bit-removed', (all) => {
+          const rest = jmask & ~(1n << BigInt(k));
+          if (rest === 0n) delete all[i].joint;
+          else all[i].joint = rest.toString(16);
+        });
+        break outerJ;
+      }
+    }
+  }
+  const withJointRoom = cases.findIndex((cs) => cs.c > 0 && popcount(BigInt(`0x${cs.good}`)) < cs.m);
+  if (withJointRoom >= 0) {
+    withCases('joint-not-subset-of-good', (all) => {
+      const cs = all[withJointRoom];
+      const mask = BigInt(`0x${cs.good}`);
+      const k = Array.from({ length: cs.m }, (_, x) => x).find((x) => !((mask >> BigInt(x)) & 1n))!;
+      cs.joint = (mask | (1n << BigInt(k))).toString(16);
+    });
   }
   // Add a whole case whose float bound is positive.
   const present = new Set(cases.map((cs) => `${cs.q},${cs.m},${cs.c}`));
@@ -187,6 +237,7 @@ export function cubicMutants(cert: Certificate, qk: ExactQK, bounds: BoundTable,
     }
     const c0 = cases.findIndex((cs) => cs.c === 0);
     if (c0 >= 0) withCases('good-on-c0-case', (all) => (all[c0].good = '1'));
+    if (c0 >= 0) withCases('joint-on-c0-case', (all) => (all[c0].joint = '1'));
   }
   // Break a position order where EQKP differs.
   if (K >= 3) {

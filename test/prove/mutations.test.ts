@@ -28,14 +28,18 @@ describe('mutations that claim more are rejected', () => {
       if (models >= MODELS) break;
       const { model, bytes } = buildModel(spec);
       const bounds: BoundTable = new Map();
-      const cubic = cubicCertificate(model, {}, () => {}, (q, m, c, k, L) => bounds.set(boundKey(q, m, c, k), L));
+      const decoupled: BoundTable = new Map();
+      const cubic = cubicCertificate(model, {}, () => {}, (q, m, c, k, L, D) => {
+        bounds.set(boundKey(q, m, c, k), L);
+        if (D !== undefined) decoupled.set(boundKey(q, m, c, k), D);
+      });
       if (cubic.certificate.claim.correct === '0') continue;
       models++;
       const qk = exactQK(model);
       const bf = await bruteForceCertificate(model, { threads: 1 });
       const mutants: Mutant[] = [
         ...[...commonMutants(cubic.certificate), ...expMutants(cubic.certificate, qk)].map((m) => ({ ...m, name: `cubic/${m.name}` })),
-        ...cubicMutants(cubic.certificate, qk, bounds, Number(cubic.figures.tolerance)).map((m) => ({ ...m, name: `cubic/${m.name}` })),
+        ...cubicMutants(cubic.certificate, qk, bounds, Number(cubic.figures.tolerance), decoupled).map((m) => ({ ...m, name: `cubic/${m.name}` })),
         ...[...commonMutants(bf.certificate), ...expMutants(bf.certificate, qk)].map((m) => ({ ...m, name: `brute-force/${m.name}` })),
       ];
       for (const mutant of mutants) {
@@ -54,7 +58,7 @@ describe('mutations that claim more are rejected', () => {
     expect(survivors).toEqual([]);
     expect(models).toBeGreaterThanOrEqual(Math.min(MODELS, 10));
     // Every kind of cubic mutant was exercised at least once.
-    for (const name of ['good-bit-added', 'bound-tightened', 'position-order-altered', 'EQKE-enclosure-above-truth', 'EQKE-enclosure-below-truth']) {
+    for (const name of ['good-bit-added', 'bound-tightened', 'position-order-altered', 'EQKE-enclosure-above-truth', 'EQKE-enclosure-below-truth', 'joint-bit-added', 'joint-bit-removed']) {
       expect(tally.get(`cubic/${name}`)?.made ?? 0).toBeGreaterThan(0);
     }
   });

@@ -22,7 +22,7 @@ describe('cubic-count', () => {
 
   const t = tinyModel('solver', 3, 5, 2);
   const base = cubicCertificate(t);
-  const mutate = async (f: (count: { positionOrder: number[][]; cases: { q: number; m: number; c: number; good?: string; bound: string }[] }) => void) => {
+  const mutate = async (f: (count: { positionOrder: number[][]; cases: { q: number; m: number; c: number; good?: string; joint?: string; bound: string }[] }) => void) => {
     const cert = structuredClone(base.cert) as typeof base.cert & { evidence: { steps: unknown[] } };
     f(cert.evidence.steps[3] as never);
     const v = await checkCertificate(encode(cert), t.bytes);
@@ -52,6 +52,19 @@ describe('cubic-count', () => {
       else s.cases[0].bound = '-1000';
     });
     expect(r).not.toBe('verified');
+  });
+
+  it('rejects a malformed joint mask (SPEC §4.3)', async () => {
+    expect(await mutate((s) => { s.cases.find((x) => x.c === 0)!.joint = '1'; })).toMatch(/joint must be absent when c = 0/);
+    expect(await mutate((s) => { s.cases.find((x) => x.c > 0)!.joint = '0'; })).toMatch(/joint must be a non-empty subset of good/);
+    expect(await mutate((s) => {
+      const c = s.cases.find((x) => x.c > 0 && BigInt(`0x${x.good}`) !== (1n << BigInt(x.m)) - 1n)!;
+      c.joint = ((1n << BigInt(c.m)) - 1n).toString(16);
+    })).toMatch(/joint must be a non-empty subset of good/);
+  });
+
+  it('a joint mask equal to good still verifies: the joint form is never looser than the decoupled one', async () => {
+    expect(await mutate((s) => { for (const c of s.cases) if (c.c > 0) c.joint = c.good; })).toBe('verified');
   });
 
   it('rejects a position order that is not sorted by EQKP', async () => {
