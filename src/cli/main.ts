@@ -15,8 +15,12 @@ program
 
 // Command modules, in the order they are listed by --help.
 const commandModules: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import('./commands/main.js'),
   () => import('./commands/train.js'),
   () => import('./commands/eval.js'),
+  () => import('./commands/report.js'),
+  () => import('./commands/sweep.js'),
+  () => import('./commands/worker.js'),
   () => import('./commands/strategies.js'),
   () => import('./commands/prove.js'),
   () => import('./commands/check.js'),

@@ -1,0 +1,39 @@
+/**
+ * `mechcert worker --redis URL`: takes sweep jobs from the BullMQ queue on Redis and runs them on worker threads
+ * (src/sweep/queue.ts) until interrupted (SIGINT or SIGTERM: stops taking jobs, finishes running ones, exits 0).
+ */
+import type { Command } from 'commander';
+import { DEFAULT_CACHE_DIR } from '../../sweep/cache.js';
+import { DEFAULT_QUEUE, startQueueWorker } from '../../sweep/queue.js';
+import { UsageError } from '../errors.js';
+import { parseCount } from './report.js';
+
+interface RawOptions {
+  redis?: string;
+  queue: string;
+  concurrency: string;
+  cache: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description('Run sweep jobs (train, prove, check) from a BullMQ queue on Redis, for `mechcert sweep --redis URL`.')
+    .option('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
+    .option('--queue <name>', 'queue name (must match the sweep\'s)', DEFAULT_QUEUE)
+    .option('--concurrency <n>', 'jobs run at once, each on its own thread', '1')
+    .option('--cache <dir>', 'this machine\'s cache of trained models and results', DEFAULT_CACHE_DIR)
+    .action(async (raw: RawOptions) => {
+      if (!raw.redis) throw new UsageError('--redis is required');
+      const worker = await startQueueWorker({ url: raw.redis, queueName: raw.queue, concurrency: parseCount('--concurrency', raw.concurrency, 1), cacheDir: raw.cache });
+      await new Promise<void>((resolve) => {
+        const stop = (sig: string) => {
+          process.stderr.write(`worker: ${sig}: finishing running jobs, then exiting\n`);
+          worker.close().then(resolve, resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+      process.exit(0);
+    });
+}

@@ -1,0 +1,108 @@
+/**
+ * The sweep's two kinds of job, as plain JSON so that the same payload runs on a worker thread or on a BullMQ
+ * worker on another machine (model bytes travel in the job, base64):
+ *
+ * - train: settings → the trained model's bytes (trained with src/train/train.ts exactly as `mechcert train` does,
+ *   accuracy recorded in the metadata where V^K ≤ 2^30), cached on the machine that ran it by its settings;
+ * - prove: model bytes + strategy → the checked proof's metrics (src/report/metrics.ts runProof) and the gzipped
+ *   certificate, cached on the machine that ran it by model SHA-256 + strategy.
+ *
+ * Jobs are deterministic: the same job gives the same result on any executor, except for wall times.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseModel, serializeModel, sha256Hex, writeModel } from '../model/model.js';
+import { exhaustiveAccuracy } from '../train/accuracy.js';
+import { train } from '../train/train.js';
+import { runProof, type ProofMetrics } from '../report/metrics.js';
+import { SweepCache, strategyFileName, settingsKey, type TrainSettings } from './cache.js';
+
+/** Same threshold as `mechcert train`: above it no accuracy is recorded in the model's metadata. */
+const MAX_EXHAUSTIVE_SEQUENCES = 2 ** 30;
+
+export interface TrainJob {
+  kind: 'train';
+  settings: TrainSettings;
+}
+
+export interface ProveJob {
+  kind: 'prove';
+  modelBase64: string;
+  modelSha256: string;
+  modelLabel: string;
+  strategy: string;
+  /** Threads the prover and checker may use inside this job (the sweep's default is 1). */
+  threads: number;
+}
+
+export type SweepJob = TrainJob | ProveJob;
+
+export interface TrainResult {
+  kind: 'train';
+  modelBase64: string;
+  modelSha256: string;
+  trainSeconds: number;
+  /** True when the model came from the cache of the machine that ran the job. */
+  cached: boolean;
+}
+
+export interface ProveResult {
+  kind: 'prove';
+  metrics: ProofMetrics;
+  /** The gzipped certificate (base64), or null when there was none or it was over MAX_CERTIFICATE_GZIP_BYTES. */
+  certificateGzipBase64: string | null;
+  cached: boolean;
+}
+
+export type SweepJobResult = TrainResult | ProveResult;
+
+/** Certificates larger than this (gzipped) stay in the cache of the machine that produced them. */
+export const MAX_CERTIFICATE_GZIP_BYTES = 16 * 1024 * 1024;
+
+/** A stable id per job (also the BullMQ job id, so that re-adding a job after an interruption finds the old one). */
+export function jobId(job: SweepJob): string {
+  if (job.kind === 'train') {
+    const s = job.settings;
+    return `train-k${s.k}-v${s.vocab}-s${s.seed}-${settingsKey(s)}`;
+  }
+  return `prove-${job.modelSha256}-${strategyFileName(job.strategy)}`;
+}
+
+export function modelLabel(s: TrainSettings): string {
+  return `max${s.k}-v${s.vocab}-s${s.seed}`;
+}
+
+export async function runJob(job: SweepJob, cacheDir: string): Promise<SweepJobResult> {
+  const cache = new SweepCache(cacheDir);
+  if (job.kind === 'train') {
+    const path = cache.modelPath(job.settings);
+    if (existsSync(path)) {
+      const bytes = readFileSync(path);
+      return { kind: 'train', modelBase64: bytes.toString('base64'), modelSha256: sha256Hex(bytes), trainSeconds: 0, cached: true };
+    }
+    const t0 = performance.now();
+    const { model } = train(job.settings);
+    const sequences = job.settings.vocab ** job.settings.k;
+    if (sequences <= MAX_EXHAUSTIVE_SEQUENCES) {
+      const { correct, total, accuracy } = exhaustiveAccuracy(parseModel(serializeModel(model)));
+      model.metadata.accuracy = String(accuracy);
+      model.metadata.accuracy_sequences = `${correct}/${total}`;
+    }
+    writeModel(path, model);
+    const bytes = readFileSync(path);
+    return { kind: 'train', modelBase64: bytes.toString('base64'), modelSha256: sha256Hex(bytes), trainSeconds: (performance.now() - t0) / 1000, cached: false };
+  }
+  const cachedMetrics = cache.readResult<ProofMetrics>(job.modelSha256, job.strategy);
+  if (cachedMetrics) {
+    const certPath = cache.certificatePath(job.modelSha256, job.strategy);
+    const gz = existsSync(certPath) ? readFileSync(certPath) : null;
+    return { kind: 'prove', metrics: { ...cachedMetrics, modelLabel: job.modelLabel }, certificateGzipBase64: gz && gz.length <= MAX_CERTIFICATE_GZIP_BYTES ? gz.toString('base64') : null, cached: true };
+  }
+  const bytes = Buffer.from(job.modelBase64, 'base64');
+  if (sha256Hex(bytes) !== job.modelSha256) throw new Error(`job ${jobId(job)}: model bytes do not match their SHA-256`);
+  const run = await runProof(bytes, job.strategy, { threads: job.threads, modelLabel: job.modelLabel });
+  cache.writeResult(job.modelSha256, job.strategy, run.metrics);
+  if (run.certificateGzip) cache.writeCertificateGzip(job.modelSha256, job.strategy, run.certificateGzip);
+  const gz = run.certificateGzip;
+  return { kind: 'prove', metrics: run.metrics, certificateGzipBase64: gz && gz.length <= MAX_CERTIFICATE_GZIP_BYTES ? Buffer.from(gz).toString('base64') : null, cached: false };
+}

@@ -1,0 +1,67 @@
+/**
+ * `writeReport` end to end on a tiny trained model with real strategies and the real checker: every file is written,
+ * the SVGs and PNGs are real pictures, and a rerun takes every result from the cache.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeModel } from '../../src/model/model.js';
+import { writeReport, type ReportResult } from '../../src/report/report.js';
+import { train } from '../../src/train/train.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'mechcert-report-test-'));
+const strategies = ['brute-force', 'cubic', 'subcubic/max_diff_exact/mean_query+diff/svd'];
+let paths: string[] = [];
+let first: ReportResult;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  paths = [5, 6].map((seed) => {
+    const p = join(tmp, `tiny-s${seed}.safetensors`);
+    writeModel(p, train({ k: 2, vocab: 4, seed, dModel: 8, dHead: 8, steps: 60, batch: 32, lr: 1e-2 }).model);
+    return p;
+  });
+  first = await writeReport(paths, strategies, join(tmp, 'out'), { cacheDir: join(tmp, 'cache'), log: (l) => logs.push(l) });
+});
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('writeReport', () => {
+  it('proves and checks every (model, strategy), normalized by the checked brute force', () => {
+    expect(first.rows).toHaveLength(paths.length * strategies.length);
+    for (const r of first.rows) {
+      expect(r.verified, r.error ?? '').toBe(true);
+      expect(r.trueAccuracySource).toBe('checked brute force');
+      expect(r.normalizedBound).toBeGreaterThanOrEqual(0);
+      expect(r.normalizedBound).toBeLessThanOrEqual(1);
+      expect(BigInt(r.checkerOps ?? '0')).toBeGreaterThan(0n);
+      expect(r.certificateGzipBytes).toBeLessThan(r.certificateBytes);
+      expect(r.bound.decimal).toMatch(/^\d\.\d{10}$/);
+    }
+    expect(first.rows.find((r) => r.strategy === 'cubic')?.unexplainedDimension).toBe(3 * 16 + 2 * 2 * 4);
+  });
+
+  it('writes tables and pictures', () => {
+    const out = join(tmp, 'out');
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('## Per group, beside the paper');
+    expect(md).toContain('| K=2, V=4 | cubic |');
+    expect(readFileSync(join(out, 'rows.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + first.rows.length);
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).rows).toHaveLength(first.rows.length);
+    for (const name of ['frontier', 'groups', 'eqke-tiny-s5', 'eqke-tiny-s6']) {
+      expect(readFileSync(join(out, `${name}.svg`), 'utf8')).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      expect(readFileSync(join(out, `${name}.png`)).subarray(1, 4).toString()).toBe('PNG');
+    }
+    // The frontier plots one mark per checked proof, labelled with the checker's units.
+    expect(readFileSync(join(out, 'frontier.svg'), 'utf8')).toContain('checker arithmetic operations');
+  });
+
+  it('reuses cached results on a rerun', async () => {
+    logs.length = 0;
+    const again = await writeReport(paths, strategies, join(tmp, 'out2'), { cacheDir: join(tmp, 'cache'), png: false, log: (l) => logs.push(l) });
+    expect(logs.every((l) => l.endsWith('(cached)'))).toBe(true);
+    const strip = (rs: ReportResult['rows']) => rs.map((r) => ({ ...r, proverSeconds: 0, checkerSeconds: 0 }));
+    expect(strip(again.rows)).toEqual(strip(first.rows));
+  });
+});
