@@ -12,11 +12,14 @@ import schema from '../schemas/certificate.schema.json' with { type: 'json' };
 import { decimalFloor, reduce } from './arith/exact.js';
 import type { Results, StepContext } from './context.js';
 import { CheckError, ensure, reject } from './errors.js';
+import { jsonShape } from './json.js';
 import {
-  MAX_CERTIFICATE_FILE_BYTES, MAX_CERTIFICATE_JSON_BYTES, MAX_JSON_DEPTH, MAX_STEPS, MAX_THREADS,
+  MAX_CERTIFICATE_FILE_BYTES, MAX_CERTIFICATE_JSON_BYTES, MAX_JSON_DEPTH, MAX_JSON_VALUES, MAX_STEPS, MAX_THREADS,
 } from './limits.js';
-import { loadExactModel, sha256Hex } from './model.js';
+import type { Worker } from 'node:worker_threads';
+import { loadExactModel, sha256Hex, type ExactModel } from './model.js';
 import { Ops } from './ops.js';
+import { checkBruteForceCountParallel, startWorkers, stopWorkers } from './parallel.js';
 import { checkBruteForceCount, type BruteForceCountStep } from './rules/brute-force-count.js';
 import { checkCubicCount, type CubicCountStep } from './rules/cubic-count.js';
 import { checkExpTable, type ExpTableStep } from './rules/exp-table.js';
@@ -58,6 +61,8 @@ interface Common {
   certificateBytes: number;
   /** SHA-256 (hex) of the certificate's JSON text; null when it could not be read. */
   certificateSha256: string | null;
+  /** SHA-256 (hex) of the certificate file's bytes as given (differs from certificateSha256 only for gzip input). */
+  certificateFileSha256: string;
   /** SHA-256 (hex) of the model file. */
   modelSha256: string;
 }
@@ -68,8 +73,8 @@ export type Verdict =
 
 export interface CheckOptions {
   /**
-   * Worker threads for brute-force counting, 1..limits.MAX_THREADS (default 1). Validated; the count currently runs on
-   * the calling thread whatever the value (about 2.5 s of CPU at V = 64, K = 4).
+   * Threads for brute-force counting, 1..limits.MAX_THREADS (default 1): with N > 1 the maxima are counted on the
+   * calling thread and N − 1 worker threads (checker/parallel.ts); 1 keeps the single-threaded reference path.
    */
   threads?: number;
 }
@@ -87,23 +92,6 @@ const COUNT_KIND_STRATEGY: Record<string, string> = { 'cubic-count': 'cubic', 'b
 
 /** Compiled once; its `errors` property is read synchronously right after each call, so calls cannot interleave. */
 const validate = new Ajv2020({ strict: true, allErrors: false }).compile<Certificate>(schema);
-
-/** Deepest nesting of arrays and objects in a JSON text (strings skipped), checked before JSON.parse. */
-function jsonDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 0x5c) i++;
-      else if (ch === 0x22) inString = false;
-    } else if (ch === 0x22) inString = true;
-    else if (ch === 0x5b || ch === 0x7b) deepest = Math.max(deepest, ++depth);
-    else if (ch === 0x5d || ch === 0x7d) depth--;
-  }
-  return deepest;
-}
 
 /** The certificate's JSON text: gunzipped when it starts with the gzip magic bytes, within the size limits. */
 function certificateText(bytes: Uint8Array): Uint8Array {
@@ -123,7 +111,9 @@ function parseCertificate(text: Uint8Array): Certificate {
   } catch {
     return reject(null, 'json', 'certificate is not UTF-8 text');
   }
-  ensure(jsonDepth(str) <= MAX_JSON_DEPTH, null, 'limits', `JSON nesting deeper than ${MAX_JSON_DEPTH}`);
+  const shape = jsonShape(str);
+  ensure(shape.depth <= MAX_JSON_DEPTH, null, 'limits', `JSON nesting deeper than ${MAX_JSON_DEPTH}`);
+  ensure(shape.values <= MAX_JSON_VALUES, null, 'limits', `JSON text holds more than ${MAX_JSON_VALUES} array elements and object members`);
   let json: unknown;
   try {
     json = JSON.parse(str);
@@ -139,7 +129,7 @@ function parseCertificate(text: Uint8Array): Certificate {
   return reject(null, 'schema', `${e?.instancePath || '/'} ${e?.message ?? 'is invalid'}${e?.params ? ` ${JSON.stringify(e.params)}` : ''}`);
 }
 
-function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: string, ops: Ops): bigint {
+async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: string, ops: Ops, threads: number): Promise<bigint> {
   const { claim } = cert;
   ensure(claim.modelSha256 === modelSha256, null, 'claim', `claim.modelSha256 ${claim.modelSha256} is not the model file's SHA-256 ${modelSha256}`);
   const model = loadExactModel(modelBytes, ops);
@@ -160,6 +150,17 @@ function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: string, 
   ensure(countKinds.length === 1 && countKinds[0] === last, last.id, 'count-step', 'exactly one count step is required, and it must be the last step');
   ensure(COUNT_KIND_STRATEGY[last.kind] === claim.strategy.replace(/^subcubic\/.*/, 'subcubic'), last.id, 'count-step', `claim.strategy ${claim.strategy} does not match the count step kind ${last.kind}`);
 
+  // Parallel brute force: workers start now, so that their start-up overlaps the earlier steps (checker/parallel.ts).
+  const pool = threads > 1 && last.kind === 'brute-force-count' ? startWorkers(Math.min(threads, model.vocab) - 1) : [];
+  try {
+    return await runSteps(steps, index, model, ops, pool, claim);
+  } finally {
+    stopWorkers(pool);
+  }
+}
+
+async function runSteps(steps: Step[], index: Map<string, number>, model: ExactModel, ops: Ops, pool: Worker[], claim: Claim): Promise<bigint> {
+  const last = steps[steps.length - 1];
   const results = new Map<string, { kind: keyof Results; value: Results[keyof Results] }>();
   let counted = 0n;
   for (const [i, step] of steps.entries()) {
@@ -185,7 +186,7 @@ function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: string, 
         counted = checkCubicCount(step, ctx);
         break;
       case 'brute-force-count':
-        counted = checkBruteForceCount(step, ctx);
+        counted = pool.length > 0 ? await checkBruteForceCountParallel(step, ctx, pool) : checkBruteForceCount(step, ctx);
         break;
       case 'exp-grid':
         results.set(step.id, { kind: step.kind, value: checkExpGrid(step, ctx) });
@@ -203,6 +204,12 @@ function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: string, 
   return counted;
 }
 
+/** A reason fit for one line of output: whitespace runs folded, at most 1000 characters. */
+const oneLine = (s: string) => {
+  const t = s.replace(/\s+/g, ' ');
+  return t.length > 1000 ? `${t.slice(0, 1000)}…` : t;
+};
+
 export async function checkCertificate(certBytes: Uint8Array, modelBytes: Uint8Array, opts: CheckOptions = {}): Promise<Verdict> {
   const ops = new Ops();
   const common: Common = {
@@ -210,11 +217,13 @@ export async function checkCertificate(certBytes: Uint8Array, modelBytes: Uint8A
     checkerOps: '0',
     certificateBytes: certBytes.length,
     certificateSha256: null,
+    certificateFileSha256: '',
     modelSha256: '',
   };
   let claim: Claim | null = null;
   try {
     common.modelSha256 = sha256Hex(modelBytes);
+    common.certificateFileSha256 = sha256Hex(certBytes);
     const threads = opts.threads ?? 1;
     ensure(Number.isSafeInteger(threads) && threads >= 1 && threads <= MAX_THREADS, null, 'options', `threads must be 1..${MAX_THREADS}`);
     const text = certificateText(certBytes);
@@ -222,7 +231,7 @@ export async function checkCertificate(certBytes: Uint8Array, modelBytes: Uint8A
     common.certificateSha256 = sha256Hex(text);
     const cert = parseCertificate(text);
     claim = cert.claim;
-    const counted = verify(cert, modelBytes, common.modelSha256, ops);
+    const counted = await verify(cert, modelBytes, common.modelSha256, ops, threads);
     const bound = reduce({ p: BigInt(claim.correct), q: BigInt(claim.total) });
     return {
       ...common, checkerOps: ops.total(), verified: true, claim, counted: counted.toString(),
@@ -231,8 +240,8 @@ export async function checkCertificate(certBytes: Uint8Array, modelBytes: Uint8A
   } catch (e) {
     // Anything thrown, including RangeError from exhausted memory or stack, is a rejection.
     const error = e instanceof CheckError
-      ? { step: e.step, rule: e.rule, message: e.message }
-      : { step: null, rule: 'internal', message: `unexpected error: ${e instanceof Error ? e.message : String(e)}` };
+      ? { step: e.step, rule: e.rule, message: oneLine(e.message) }
+      : { step: null, rule: 'internal', message: oneLine(`unexpected error: ${e instanceof Error ? e.message : String(e)}`) };
     return { ...common, checkerOps: ops.total(), verified: false, claim, error };
   }
 }

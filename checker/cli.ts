@@ -75,6 +75,9 @@ function report(v: Verdict): string {
       `model:       sha256 ${v.modelSha256}`,
       `certificate: sha256 ${v.certificateSha256} (${v.certificateBytes} bytes)`,
       `checker:     mechcert-checker ${v.checkerVersion}, ${v.checkerOps} exact operations`,
+      ...(v.certificateFileSha256 !== v.certificateSha256 ? [`file:        sha256 ${v.certificateFileSha256} (as given, before gunzip)`] : []),
+      `cite:        mechcert-checker ${v.checkerVersion} verified accuracy ≥ ${v.bound.numerator}/${v.bound.denominator} (${c.correct} of ${c.total}, strategy ${c.strategy}) `
+        + `for model sha256:${v.modelSha256}, certificate sha256:${v.certificateSha256}`,
     ].join('\n');
   }
   const e = v.error;
@@ -102,6 +105,7 @@ function jsonReport(v: Verdict): string {
     modelSha256: v.modelSha256,
     certificateSha256: v.certificateSha256,
     certificateBytes: v.certificateBytes,
+    certificateFileSha256: v.certificateFileSha256,
     checkerVersion: v.checkerVersion,
     checkerOps: v.checkerOps,
     ...(v.verified ? {} : { error: v.error }),

@@ -9,9 +9,14 @@ export const MAX_CERTIFICATE_FILE_BYTES = 64 * 1024 * 1024;
 export const MAX_CERTIFICATE_JSON_BYTES = 256 * 1024 * 1024;
 /** Deepest nesting of JSON arrays and objects (a valid certificate needs 6). */
 export const MAX_JSON_DEPTH = 16;
+/**
+ * Most array elements plus object members in the certificate JSON (counted before JSON.parse, so that the parsed
+ * tree stays within a few hundred MiB). A V = 1024 certificate needs about 2^23.
+ */
+export const MAX_JSON_VALUES = 2 ** 24;
 /** Largest model file read. */
 export const MAX_MODEL_BYTES = 256 * 1024 * 1024;
-/** Largest safetensors JSON header. */
+/** Largest safetensors JSON header (its nesting is checked against MAX_JSON_DEPTH before it is parsed). */
 export const MAX_MODEL_HEADER_BYTES = 1024 * 1024;
 
 /** Model shape limits: vocabulary (≥ 2), context length K (≥ 2), residual width, head width. */

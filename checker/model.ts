@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ensure, reject } from './errors.js';
-import { MAX_D_HEAD, MAX_D_MODEL, MAX_K, MAX_MODEL_BYTES, MAX_MODEL_HEADER_BYTES, MAX_VOCAB } from './limits.js';
+import { jsonShape } from './json.js';
+import { MAX_D_HEAD, MAX_D_MODEL, MAX_JSON_DEPTH, MAX_K, MAX_MODEL_BYTES, MAX_MODEL_HEADER_BYTES, MAX_VOCAB } from './limits.js';
 import type { Ops } from './ops.js';
 
 /** A matrix of exact dyadics: entry (r, c) is num[r·cols + c] / 2^exp, exp ≥ 0. */
@@ -94,8 +95,15 @@ function readTensors(bytes: Uint8Array): Map<string, Tensor> {
     `safetensors header length ${headerLen} exceeds the file or the limit of ${MAX_MODEL_HEADER_BYTES} bytes`);
   const dataStart = 8 + Number(headerLen);
   let header: unknown;
+  let text = '';
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart));
+  } catch {
+    fail('safetensors header is not UTF-8 JSON');
+  }
+  ensure(jsonShape(text).depth <= MAX_JSON_DEPTH, null, RULE, `safetensors header nests deeper than ${MAX_JSON_DEPTH}`);
+  try {
+    header = JSON.parse(text);
   } catch {
     fail('safetensors header is not UTF-8 JSON');
   }

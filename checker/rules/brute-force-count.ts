@@ -26,6 +26,8 @@
  *
  * Coverage: sequences are enumerated per (m, q) over the non-query positions in [0, m] with at least one m when
  * q < m; the count visited for each (m, q) is compared with (m+1)^(K−1) − [q<m]·m^(K−1), and their sum with V^K.
+ * Each max m is one independent piece (countMax); with several threads (checker/parallel.ts) pieces run on worker
+ * threads and the main thread checks that every m in 0..V−1 was counted exactly once before the V^K comparison.
  */
 import type { StepContext } from '../context.js';
 import { bitLength, ceilShift, floorShift, abs } from '../arith/exact.js';
@@ -44,8 +46,24 @@ const RULE = 'brute-force-count';
 
 const maxAbs = (xs: bigint[]) => xs.reduce((a, x) => (abs(x) > a ? abs(x) : a), 0n);
 
-/** Returns N*, the number of sequences proved correct. */
-export function checkBruteForceCount(step: BruteForceCountStep, ctx: StepContext): bigint {
+/**
+ * Everything the per-max count needs, as plain data (structured-cloneable, so worker threads can receive it): the
+ * exact logit paths and the exact weight ends wHi/wLo[(q·V + t)·K + p] = eE[q,t]·eP[q,p] over 2^(F_E + F_P).
+ */
+export interface BruteForceData {
+  V: number;
+  K: number;
+  CB: number;
+  WB: number;
+  EU: bigint[];
+  EVOU: bigint[];
+  PVOU: bigint[];
+  wHi: bigint[];
+  wLo: bigint[];
+}
+
+/** Resolves and checks the cited tables and builds the count's data (SPEC §4.4). */
+export function bruteForceData(step: BruteForceCountStep, ctx: StepContext): BruteForceData {
   const { model, ops } = ctx;
   const { vocab: V, k: K } = model;
   const at = ctx.step;
@@ -74,9 +92,19 @@ export function checkBruteForceCount(step: BruteForceCountStep, ctx: StepContext
   }
   ops.add(2 * V * V * K);
 
+  return { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo };
+}
+
+/**
+ * The sequences with max m: every query q ≤ m, every non-query layout over [0, m] with at least one m when q < m.
+ * Returns how many were proved correct and how many were visited (checked against (m+1)^K − m^K here, per q); the
+ * coverage of all of 0..V−1 is the caller's check.
+ */
+export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n: number): void }): { good: bigint; visited: bigint } {
+  const { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo } = d;
   let counted = 0n;
   let visitedAll = 0n;
-  for (let m = 0; m < V; m++) {
+  {
     const n = m + 1;
     // Exact centred coefficients: cEU[q·V+x] (q ≤ m), cEV[t·V+x] (t ≤ m), cPV[p·V+x].
     const centre = (M: bigint[], rows: number) => {
@@ -228,6 +256,25 @@ export function checkBruteForceCount(step: BruteForceCountStep, ctx: StepContext
       counted += BigInt(good);
     }
   }
-  ensure(visitedAll === total, at, RULE, `coverage: visited ${visitedAll} sequences, expected V^K = ${total}`);
+  return { good: counted, visited: visitedAll };
+}
+
+/** Returns N*, the number of sequences proved correct (single-threaded: the reference path). */
+export function checkBruteForceCount(step: BruteForceCountStep, ctx: StepContext): bigint {
+  const d = bruteForceData(step, ctx);
+  let counted = 0n;
+  let visitedAll = 0n;
+  for (let m = 0; m < d.V; m++) {
+    const r = countMax(d, m, ctx.step, ctx.ops);
+    counted += r.good;
+    visitedAll += r.visited;
+  }
+  coverage(visitedAll, d, ctx.step);
   return counted;
+}
+
+/** Coverage: the sequences visited over all maxima are exactly the V^K sequences. */
+export function coverage(visitedAll: bigint, d: BruteForceData, at: string): void {
+  const total = BigInt(d.V) ** BigInt(d.K);
+  ensure(visitedAll === total, at, RULE, `coverage: visited ${visitedAll} sequences, expected V^K = ${total}`);
 }
