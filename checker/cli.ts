@@ -4,7 +4,8 @@
  * Exit codes: 0 verified, 1 rejected, 2 usage or I/O error. Never prints a stack trace.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { checkCertificate, type Verdict } from './check.js';
+import { checkCertificate } from './check.js';
+import { formatVerdict, formatVerdictJson } from './verdict.js';
 import { MAX_CERTIFICATE_FILE_BYTES, MAX_MODEL_BYTES } from './limits.js';
 
 const USAGE = `usage: mechcert-check <certificate.json|certificate.json.gz> --model <model.safetensors> [--json] [--threads N]
@@ -64,54 +65,6 @@ function readBounded(path: string, limit: number, what: string): Uint8Array {
   }
 }
 
-function report(v: Verdict): string {
-  if (v.verified) {
-    const c = v.claim;
-    return [
-      'VERIFIED',
-      `claim:       correct ≥ ${c.correct} of ${c.total} sequences (task ${c.task}, K=${c.k}, V=${c.vocab}, strategy ${c.strategy})`,
-      `bound:       ${v.bound.numerator}/${v.bound.denominator} ≈ ${v.bound.decimal}`,
-      `proved:      ${v.counted} sequences`,
-      `model:       sha256 ${v.modelSha256}`,
-      `certificate: sha256 ${v.certificateSha256} (${v.certificateBytes} bytes)`,
-      `checker:     mechcert-checker ${v.checkerVersion}, ${v.checkerOps} exact operations`,
-      ...(v.certificateFileSha256 !== v.certificateSha256 ? [`file:        sha256 ${v.certificateFileSha256} (as given, before gunzip)`] : []),
-      `cite:        mechcert-checker ${v.checkerVersion} verified accuracy ≥ ${v.bound.numerator}/${v.bound.denominator} (${c.correct} of ${c.total}, strategy ${c.strategy}) `
-        + `for model sha256:${v.modelSha256}, certificate sha256:${v.certificateSha256}`,
-    ].join('\n');
-  }
-  const e = v.error;
-  return [
-    'NOT VERIFIED',
-    `step:        ${e.step ?? '(none)'}`,
-    `rule:        ${e.rule}`,
-    `reason:      ${e.message}`,
-    `model:       sha256 ${v.modelSha256}`,
-    `certificate: sha256 ${v.certificateSha256 ?? '(unreadable)'} (${v.certificateBytes} bytes)`,
-    `checker:     mechcert-checker ${v.checkerVersion}`,
-  ].join('\n');
-}
-
-function jsonReport(v: Verdict): string {
-  const claim = v.claim;
-  return JSON.stringify({
-    verified: v.verified,
-    correct: claim?.correct ?? null,
-    total: claim?.total ?? null,
-    bound: v.verified ? v.bound : null,
-    counted: v.verified ? v.counted : null,
-    strategy: claim?.strategy ?? null,
-    claim,
-    modelSha256: v.modelSha256,
-    certificateSha256: v.certificateSha256,
-    certificateBytes: v.certificateBytes,
-    certificateFileSha256: v.certificateFileSha256,
-    checkerVersion: v.checkerVersion,
-    checkerOps: v.checkerOps,
-    ...(v.verified ? {} : { error: v.error }),
-  });
-}
-
 async function main(argv: string[]): Promise<number> {
   let args: Args | 'help';
   let cert: Uint8Array;
@@ -130,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const verdict = await checkCertificate(cert, model, { threads: args.threads });
-  process.stdout.write(`${args.json ? jsonReport(verdict) : report(verdict)}\n`);
+  process.stdout.write(`${args.json ? formatVerdictJson(verdict) : formatVerdict(verdict)}\n`);
   return verdict.verified ? 0 : 1;
 }
 

@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
-import { checkCertificate, type Verdict } from '../../../checker/check.js';
+import { checkCertificate } from '../../../checker/check.js';
+import { formatVerdict, formatVerdictJson } from '../../../checker/verdict.js';
 import { MAX_CERTIFICATE_FILE_BYTES, MAX_MODEL_BYTES, MAX_THREADS } from '../../../checker/limits.js';
 import { UsageError } from '../errors.js';
 
@@ -22,52 +23,6 @@ function readBounded(path: string, limit: number, what: string): Uint8Array {
   } catch (e) {
     throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-}
-
-/** The human-readable verdict, as mechcert-check prints it. */
-export function formatVerdict(v: Verdict): string {
-  if (v.verified) {
-    const c = v.claim;
-    return [
-      'VERIFIED',
-      `claim:       correct ≥ ${c.correct} of ${c.total} sequences (task ${c.task}, K=${c.k}, V=${c.vocab}, strategy ${c.strategy})`,
-      `bound:       ${v.bound.numerator}/${v.bound.denominator} ≈ ${v.bound.decimal}`,
-      `proved:      ${v.counted} sequences`,
-      `model:       sha256 ${v.modelSha256}`,
-      `certificate: sha256 ${v.certificateSha256} (${v.certificateBytes} bytes)`,
-      `checker:     mechcert-checker ${v.checkerVersion}, ${v.checkerOps} exact operations`,
-    ].join('\n');
-  }
-  const e = v.error;
-  return [
-    'NOT VERIFIED',
-    `step:        ${e.step ?? '(none)'}`,
-    `rule:        ${e.rule}`,
-    `reason:      ${e.message}`,
-    `model:       sha256 ${v.modelSha256}`,
-    `certificate: sha256 ${v.certificateSha256 ?? '(unreadable)'} (${v.certificateBytes} bytes)`,
-    `checker:     mechcert-checker ${v.checkerVersion}`,
-  ].join('\n');
-}
-
-/** The one-object JSON verdict, as `mechcert-check --json` prints it. */
-export function formatVerdictJson(v: Verdict): string {
-  const claim = v.claim;
-  return JSON.stringify({
-    verified: v.verified,
-    correct: claim?.correct ?? null,
-    total: claim?.total ?? null,
-    bound: v.verified ? v.bound : null,
-    counted: v.verified ? v.counted : null,
-    strategy: claim?.strategy ?? null,
-    claim,
-    modelSha256: v.modelSha256,
-    certificateSha256: v.certificateSha256,
-    certificateBytes: v.certificateBytes,
-    checkerVersion: v.checkerVersion,
-    checkerOps: v.checkerOps,
-    ...(v.verified ? {} : { error: v.error }),
-  });
 }
 
 export function register(program: Command): void {
