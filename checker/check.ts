@@ -19,7 +19,7 @@ import {
 import type { Worker } from 'node:worker_threads';
 import { loadExactModel, sha256Hex, type ExactModel } from './model.js';
 import { Ops } from './ops.js';
-import { checkBruteForceCountParallel, startWorkers, stopWorkers } from './parallel.js';
+import { checkBruteForceCountParallel, checkCubicCountParallel, startWorkers, stopWorkers } from './parallel.js';
 import { checkBruteForceCount, type BruteForceCountStep } from './rules/brute-force-count.js';
 import { checkCubicCount, type CubicCountStep } from './rules/cubic-count.js';
 import { checkExpTable, type ExpTableStep } from './rules/exp-table.js';
@@ -73,8 +73,8 @@ export type Verdict =
 
 export interface CheckOptions {
   /**
-   * Threads for brute-force counting, 1..limits.MAX_THREADS (default 1): with N > 1 the maxima are counted on the
-   * calling thread and N − 1 worker threads (checker/parallel.ts); 1 keeps the single-threaded reference path.
+   * Threads for brute-force and cubic counting, 1..limits.MAX_THREADS (default 1): with N > 1 the maxima are checked
+   * on the calling thread and N − 1 worker threads (checker/parallel.ts); 1 keeps the single-threaded reference path.
    */
   threads?: number;
 }
@@ -150,8 +150,9 @@ async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: st
   ensure(countKinds.length === 1 && countKinds[0] === last, last.id, 'count-step', 'exactly one count step is required, and it must be the last step');
   ensure(COUNT_KIND_STRATEGY[last.kind] === claim.strategy.replace(/^subcubic\/.*/, 'subcubic'), last.id, 'count-step', `claim.strategy ${claim.strategy} does not match the count step kind ${last.kind}`);
 
-  // Parallel brute force: workers start now, so that their start-up overlaps the earlier steps (checker/parallel.ts).
-  const pool = threads > 1 && last.kind === 'brute-force-count' ? startWorkers(Math.min(threads, model.vocab) - 1) : [];
+  // Parallel counting: workers start now, so that their start-up overlaps the earlier steps (checker/parallel.ts).
+  const parallel = last.kind === 'brute-force-count' || last.kind === 'cubic-count';
+  const pool = threads > 1 && parallel ? startWorkers(Math.min(threads, model.vocab) - 1) : [];
   try {
     return await runSteps(steps, index, model, ops, pool, claim);
   } finally {
@@ -183,7 +184,7 @@ async function runSteps(steps: Step[], index: Map<string, number>, model: ExactM
         results.set(step.id, { kind: step.kind, value: checkExpTable(step, ctx) });
         break;
       case 'cubic-count':
-        counted = checkCubicCount(step, ctx);
+        counted = pool.length > 0 ? await checkCubicCountParallel(step, ctx, pool) : checkCubicCount(step, ctx);
         break;
       case 'brute-force-count':
         counted = pool.length > 0 ? await checkBruteForceCountParallel(step, ctx, pool) : checkBruteForceCount(step, ctx);

@@ -1,4 +1,4 @@
-// Worker entry for parallel brute-force counting (checker/parallel.ts). On Node 20, `execArgv: ['--import', 'tsx']`
+// Worker entry for parallel counting (checker/parallel.ts). On Node 20, `execArgv: ['--import', 'tsx']`
 // does not apply tsx to a worker's .ts entry, so this bootstrap registers tsx through its API (as bin/mechcert-check.js
 // does for the CLI) and then imports the TypeScript worker. A runtime that loads .ts itself needs no tsx.
 try {
@@ -6,4 +6,4 @@ try {
 } catch {
   // No tsx: the runtime must load TypeScript on its own.
 }
-await import('./brute-force-worker.ts');
+await import('./count-worker.ts');
