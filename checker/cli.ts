@@ -3,9 +3,9 @@
  *
  * Exit codes: 0 verified, 1 rejected, 2 usage or I/O error. Never prints a stack trace.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { checkCertificate } from './check.js';
 import { formatVerdict, formatVerdictJson } from './verdict.js';
+import { InputFileError, readBounded } from './read.js';
 import { MAX_CERTIFICATE_FILE_BYTES, MAX_MODEL_BYTES } from './limits.js';
 
 const USAGE = `usage: mechcert-check <certificate.json|certificate.json.gz> --model <model.safetensors> [--json] [--threads N]
@@ -50,21 +50,6 @@ function parseArgs(argv: string[]): Args | 'help' {
   return { cert, model, json, threads };
 }
 
-function readBounded(path: string, limit: number, what: string): Uint8Array {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  if (size > limit) throw new UsageError(`${what} ${path} is ${size} bytes, over the limit of ${limit}`);
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-}
-
 async function main(argv: string[]): Promise<number> {
   let args: Args | 'help';
   let cert: Uint8Array;
@@ -78,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     cert = readBounded(args.cert, MAX_CERTIFICATE_FILE_BYTES, 'certificate');
     model = readBounded(args.model, MAX_MODEL_BYTES, 'model');
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
+    if (!(e instanceof UsageError || e instanceof InputFileError)) throw e;
     process.stderr.write(`mechcert-check: ${e.message}\n${argv.length ? '' : `${USAGE}\n`}`);
     return 2;
   }

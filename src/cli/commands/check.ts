@@ -4,24 +4,19 @@
  * 2 usage or I/O error.
  */
 import type { Command } from 'commander';
-import { readFileSync, statSync } from 'node:fs';
 import { checkCertificate } from '../../../checker/check.js';
 import { formatVerdict, formatVerdictJson } from '../../../checker/verdict.js';
+import { InputFileError, readBounded } from '../../../checker/read.js';
 import { MAX_CERTIFICATE_FILE_BYTES, MAX_MODEL_BYTES, MAX_THREADS } from '../../../checker/limits.js';
 import { UsageError } from '../errors.js';
 
-function readBounded(path: string, limit: number, what: string): Uint8Array {
-  let size: number;
+/** The checker's bounded read, with its I/O errors reported as this CLI's usage errors (one line, exit 2). */
+function readInput(path: string, limit: number, what: string): Uint8Array {
   try {
-    size = statSync(path).size;
+    return readBounded(path, limit, what);
   } catch (e) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  if (size > limit) throw new UsageError(`${what} ${path} is ${size} bytes, over the limit of ${limit}`);
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    if (e instanceof InputFileError) throw new UsageError(e.message);
+    throw e;
   }
 }
 
@@ -38,8 +33,8 @@ export function register(program: Command): void {
       if (!/^[1-9][0-9]*$/.test(opts.threads) || Number(opts.threads) > MAX_THREADS) {
         throw new UsageError(`--threads must be an integer from 1 to ${MAX_THREADS} (got ${JSON.stringify(opts.threads)})`);
       }
-      const cert = readBounded(certPath, MAX_CERTIFICATE_FILE_BYTES, 'certificate');
-      const model = readBounded(opts.model, MAX_MODEL_BYTES, 'model');
+      const cert = readInput(certPath, MAX_CERTIFICATE_FILE_BYTES, 'certificate');
+      const model = readInput(opts.model, MAX_MODEL_BYTES, 'model');
       const verdict = await checkCertificate(cert, model, { threads: Number(opts.threads) });
       process.stdout.write(`${opts.json ? formatVerdictJson(verdict) : formatVerdict(verdict)}\n`);
       process.exitCode = verdict.verified ? 0 : 1;
