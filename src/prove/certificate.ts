@@ -5,6 +5,11 @@
  */
 import { gzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../util/atomic.js';
+// The step shapes are the checker's (SPEC §4): the prover writes exactly the types the checker reads.
+import type { InvSqrtScaleStep } from '../../checker/rules/inv-sqrt-scale.js';
+import type { ExpTableStep } from '../../checker/rules/exp-table.js';
+import type { CubicCase, CubicCountStep } from '../../checker/rules/cubic-count.js';
+import type { BruteForceCountStep } from '../../checker/rules/brute-force-count.js';
 
 export const FORMAT = 'mechcert/1';
 export const PROVER = { name: 'mechcert', version: '0.1.0' } as const;
@@ -19,51 +24,7 @@ export interface Claim {
   total: string;
 }
 
-export interface InvSqrtScaleStep {
-  id: string;
-  kind: 'inv-sqrt-scale';
-  dHead: number;
-  lo: string;
-  hi: string;
-}
-
-export interface ExpTableStep {
-  id: string;
-  kind: 'exp-table';
-  scale: string;
-  source: 'EQKE' | 'EQKP';
-  fracBits: number;
-  shift: number[];
-  lo: string[][];
-  hi: string[][];
-}
-
-export interface CubicCase {
-  q: number;
-  m: number;
-  c: number;
-  /** Hex bitmask over k (bit k set: k is good); absent when c = 0. */
-  good?: string;
-  /** Hex bitmask ⊆ good: the tokens the checker verifies with the joint-x form (SPEC §4.3); absent when none. */
-  joint?: string;
-  bound: string;
-}
-
-export interface CubicCountStep {
-  id: string;
-  kind: 'cubic-count';
-  expE: string;
-  expP: string;
-  positionOrder: number[][];
-  cases: CubicCase[];
-}
-
-export interface BruteForceCountStep {
-  id: string;
-  kind: 'brute-force-count';
-  expE: string;
-  expP: string;
-}
+export type { InvSqrtScaleStep, ExpTableStep, CubicCase, CubicCountStep, BruteForceCountStep };
 
 export type Step = InvSqrtScaleStep | ExpTableStep | CubicCountStep | BruteForceCountStep;
 
