@@ -5,18 +5,9 @@
  */
 import type { Model } from '../../src/model/model.js';
 import { pathTables, type PathTables } from '../../src/model/paths.js';
+import { prng } from '../prove/models.js';
 
-/** mulberry32: a small seeded PRNG, enough for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 function normals(next: () => number, n: number, std: number): Float32Array {
   const out = new Float32Array(n);
