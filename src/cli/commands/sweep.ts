@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { PAPER_SEEDS } from '../../report/paper.js';
 import { resolveStrategies } from '../../report/report.js';
 import { fmtMeanStd } from '../../report/tables.js';
-import { TRAIN_DEFAULTS } from '../../train/train.js';
 import { DEFAULT_CACHE_DIR } from '../../sweep/cache.js';
 import { ThreadPool, type JobExecutor } from '../../sweep/pool.js';
 import { DEFAULT_QUEUE, QueueExecutor } from '../../sweep/queue.js';
@@ -18,6 +17,7 @@ import { failureSummary, runSweep } from '../../sweep/sweep.js';
 import { formatDuration } from '../../sweep/progress.js';
 import { UsageError } from '../errors.js';
 import { parseCount, parseList } from './report.js';
+import { addTrainingOptions } from './train.js';
 
 interface RawOptions {
   seeds?: string;
@@ -47,7 +47,7 @@ function parseIntList(flag: string, raw: string, min: number): number[] {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('sweep')
     .description('Train, prove, check and report over seeds and K values, on worker threads or BullMQ workers; resumes from its cache.')
     .option('--seeds <list>', "comma-separated seeds (default: the paper's 151 seeds)")
@@ -62,12 +62,8 @@ export function register(program: Command): void {
     .option('--cache <dir>', 'cache of trained models and results (reruns resume)', DEFAULT_CACHE_DIR)
     .option('--threads <n>', 'threads each proof and check may use inside its job', '1')
     .option('--no-png', 'write SVG only')
-    .option('--model-plots <n>', 'per-model EQKE pictures for at most this many models', '3')
-    .option('--d-model <n>', 'residual width', String(TRAIN_DEFAULTS.dModel))
-    .option('--d-head <n>', 'attention head width', String(TRAIN_DEFAULTS.dHead))
-    .option('--steps <n>', 'optimizer steps', String(TRAIN_DEFAULTS.steps))
-    .option('--batch <n>', 'sequences per step', String(TRAIN_DEFAULTS.batch))
-    .option('--lr <x>', 'AdamW learning rate', String(TRAIN_DEFAULTS.lr))
+    .option('--model-plots <n>', 'per-model EQKE pictures for at most this many models', '3');
+  addTrainingOptions(command)
     .action(async (raw: RawOptions) => {
       if (!raw.out) throw new UsageError('--out is required');
       if (raw.seeds !== undefined && raw.n !== undefined) throw new UsageError('give --seeds or --n, not both');

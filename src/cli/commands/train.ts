@@ -67,19 +67,25 @@ function progressReporter(steps: number): { update(p: TrainProgress): void; done
   };
 }
 
+/** The training settings beside K, V and the seed, shared by `train` and `sweep` (defaults: the paper's recipe). */
+export function addTrainingOptions(command: Command): Command {
+  return command
+    .option('--d-model <n>', 'residual width', String(TRAIN_DEFAULTS.dModel))
+    .option('--d-head <n>', 'attention head width', String(TRAIN_DEFAULTS.dHead))
+    .option('--steps <n>', 'optimizer steps', String(TRAIN_DEFAULTS.steps))
+    .option('--batch <n>', 'sequences per step', String(TRAIN_DEFAULTS.batch))
+    .option('--lr <x>', 'AdamW learning rate', String(TRAIN_DEFAULTS.lr));
+}
+
 export function register(program: Command): void {
-  program
+  const command = program
     .command('train')
     .description("Train a Max-of-K model with the paper's recipe, deterministically from --seed, and write it as safetensors.")
     .option('--k <n>', 'sequence length K')
     .option('--vocab <n>', 'vocabulary size V (≥ 2)')
     .option('--seed <n>', 'integer seed (0 ≤ seed < 2^53); fixes both the initialisation and the data')
-    .option('--out <file>', 'output .safetensors path')
-    .option('--d-model <n>', 'residual width', String(TRAIN_DEFAULTS.dModel))
-    .option('--d-head <n>', 'attention head width', String(TRAIN_DEFAULTS.dHead))
-    .option('--steps <n>', 'optimizer steps', String(TRAIN_DEFAULTS.steps))
-    .option('--batch <n>', 'sequences per step', String(TRAIN_DEFAULTS.batch))
-    .option('--lr <x>', 'AdamW learning rate', String(TRAIN_DEFAULTS.lr))
+    .option('--out <file>', 'output .safetensors path');
+  addTrainingOptions(command)
     .action(async (raw: RawOptions) => {
       const k = parseInteger('--k', raw.k, 1);
       const vocab = parseInteger('--vocab', raw.vocab, 2);
