@@ -5,12 +5,17 @@
  * test/backend/models.ts, or MECHCERT_BENCH_MODEL=path/to/model.safetensors for K = 4.
  * Each run opens the backend, compiles on a small range first (not timed), times the full range, and disposes.
  * trainStepGradient (forward + backward, batch 128, K = 4, V = 64, d = 32) is timed over 50 steps after one warm-up.
+ * cubicCaseBounds is timed on the whole case table of models/max4-v64-s123 (3 × 64 × 64 × 64 entries), once with
+ * every joint bound and once with the prover's threshold (joint bounds only where the decoupled one is near or above
+ * −tol), after one warm-up call on one max token; the cubic search end to end (exp tables, kernel, float64 rechecks)
+ * is timed per backend in prove.bench.ts.
  */
 import { performance } from 'node:perf_hooks';
 import { createBackendRegistry, type BackendName } from '../src/backend/index.js';
 import { readModel } from '../src/model/model.js';
 import { pathTables, type PathTables } from '../src/model/paths.js';
 import { paramLayout, type Dims } from '../src/train/forward-backward.js';
+import { cubicSetup, hintBand } from '../src/prove/cubic.js';
 import { maxLikeTables, prng } from '../test/backend/models.js';
 import type { Bench } from './harness.js';
 
@@ -72,7 +77,32 @@ async function trainStep(name: BackendName): Promise<Record<string, number> | vo
   }
 }
 
+async function cubicTable(name: BackendName, threshold: boolean): Promise<Record<string, number> | void> {
+  const backend = await registry.tryOpen(name, { allowSoftwareAdapter: true });
+  if ('unavailable' in backend) {
+    console.log(`${name}: not run (${backend.unavailable})`);
+    return;
+  }
+  try {
+    const setup = cubicSetup(readModel(new URL('../models/max4-v64-s123.safetensors', import.meta.url).pathname), {});
+    const V = setup.T.vocab;
+    const jointAbove = threshold ? -setup.tol - 2 * hintBand(setup) : -Infinity;
+    const input = { tables: setup.T, weights: setup.weights, jointAbove };
+    await backend.run('cubicCaseBounds', { ...input, mRange: { start: V - 1, end: V } });
+    const t0 = performance.now();
+    const { bounds } = await backend.run('cubicCaseBounds', { ...input, mRange: { start: 0, end: V } });
+    const seconds = (performance.now() - t0) / 1000;
+    return { 'entries/s': bounds.length / 2 / seconds, 'kernel s': seconds };
+  } finally {
+    await backend.dispose();
+  }
+}
+
 export const benches: Bench[] = [
+  { name: 'backend cpu cubicCaseBounds K=4 V=64 every joint bound', repeats: 1, run: () => cubicTable('cpu', false) },
+  { name: 'backend webgpu cubicCaseBounds K=4 V=64 every joint bound', repeats: 3, run: () => cubicTable('webgpu', false) },
+  { name: 'backend cpu cubicCaseBounds K=4 V=64 prover threshold', repeats: 3, run: () => cubicTable('cpu', true) },
+  { name: 'backend webgpu cubicCaseBounds K=4 V=64 prover threshold', repeats: 3, run: () => cubicTable('webgpu', true) },
   { name: 'backend cpu trainStepGradient K=4 V=64 batch 128', repeats: 1, run: () => trainStep('cpu') },
   { name: 'backend webgpu trainStepGradient K=4 V=64 batch 128', repeats: 1, run: () => trainStep('webgpu') },
   { name: 'backend cpu countCorrectExhaustive K=4 V=64', repeats: 1, run: () => exhaustive('cpu', 4) },

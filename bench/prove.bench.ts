@@ -3,12 +3,14 @@
  * harness's median), the checker's exact-operation count (the proof length), the certificate's size raw and gzip,
  * and the claimed count. Brute force runs once per bench (about 5–15 s each on two cores); cubic three times.
  * MECHCERT_BENCH_MODEL overrides the model; MECHCERT_BENCH_THREADS the threads of both prover and checker.
+ * The cubic prover also runs with its case table on WebGPU when an adapter exists (lavapipe included).
  */
 import { availableParallelism } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { checkCertificate } from '../checker/check.js';
 import { certificateBytes } from '../src/prove/certificate.js';
 import { loadModelFile } from '../src/prove/load.js';
+import { createBackendRegistry, type Backend } from '../src/backend/index.js';
 import { getStrategy } from '../src/prove/strategy.js';
 import type { Bench } from './harness.js';
 
@@ -16,11 +18,24 @@ const modelPath = process.env.MECHCERT_BENCH_MODEL ?? new URL('../models/max4-v6
 const threads = Number(process.env.MECHCERT_BENCH_THREADS ?? availableParallelism());
 const certificates = new Map<string, Uint8Array>();
 
-async function prove(name: string): Promise<{ bytes: Uint8Array; figures: Record<string, number> }> {
+async function proveOnWebGPU(name: string): Promise<Record<string, number> | void> {
+  const backend = await createBackendRegistry().tryOpen('webgpu', { allowSoftwareAdapter: true });
+  if ('unavailable' in backend) {
+    console.log(`webgpu: not run (${backend.unavailable})`);
+    return;
+  }
+  try {
+    return (await prove(name, backend)).figures;
+  } finally {
+    await backend.dispose();
+  }
+}
+
+async function prove(name: string, backend?: Backend): Promise<{ bytes: Uint8Array; figures: Record<string, number> }> {
   const { model } = loadModelFile(modelPath);
   const strategy = await getStrategy(name);
   if (!strategy) throw new Error(`no strategy ${name}`);
-  const result = await strategy.prove(model, { threads }, () => {});
+  const result = await strategy.prove(model, { threads, backend }, () => {});
   const bytes = certificateBytes(result.certificate);
   certificates.set(name, bytes);
   return {
@@ -45,6 +60,7 @@ async function check(name: string): Promise<Record<string, number>> {
 
 export const benches: Bench[] = [
   { name: 'prove/cubic K=4 V=64', repeats: 3, run: async () => (await prove('cubic')).figures },
+  { name: 'prove/cubic K=4 V=64 --backend webgpu', repeats: 3, run: () => proveOnWebGPU('cubic') },
   { name: 'check/cubic K=4 V=64', repeats: 3, run: () => check('cubic') },
   { name: 'prove/brute-force K=4 V=64', repeats: 1, run: async () => (await prove('brute-force')).figures },
   { name: 'check/brute-force K=4 V=64', repeats: 1, run: () => check('brute-force') },

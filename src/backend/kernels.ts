@@ -5,6 +5,7 @@
  * checker.
  */
 import type { PathTables } from '../model/paths.js';
+import type { CubicWeights } from '../prove/cubic-bounds.js';
 import type { Dims } from '../train/forward-backward.js';
 
 /**
@@ -70,17 +71,54 @@ export interface TrainStepGradientOutput {
   grad: Float64Array;
 }
 
+export interface CubicCaseBoundsInput {
+  tables: PathTables;
+  /** The exp tables' float enclosures and the per-query position order (src/prove/cubic-bounds.ts). */
+  weights: CubicWeights;
+  /** The max tokens m to compute, [start, end) inside [0, V). */
+  mRange: { start: number; end: number };
+  /**
+   * The joint-x bound (V times the work of the decoupled one) is computed only where the decoupled bound is at least
+   * this; elsewhere the decoupled bound, an upper bound on it, stands in. Default −∞: every joint bound.
+   */
+  jointAbove?: number;
+}
+
+export interface CubicCaseBoundsOutput {
+  /**
+   * The cubic proof's case table for m in mRange: for every q ≤ m, 1 ≤ c ≤ (q = m ? K−1 : K−2) and k < m, entry
+   * e = (((m − start)·V + q)·(K−1) + c − 1)·V + k holds the decoupled bound at 2e and the joint-x bound (see
+   * jointAbove) at 2e + 1 (src/prove/cubic-bounds.ts); every other entry is unspecified. float64 on the CPU, float32
+   * on WebGPU.
+   */
+  bounds: Float64Array | Float32Array;
+}
+
+/** Entries (pairs of bounds) of a cubicCaseBounds table over `mCount` max tokens. */
+export function cubicTableEntries(K: number, V: number, mCount: number): number {
+  return mCount * V * (K - 1) * V;
+}
+
+/** Throws unless [start, end) is a non-empty range of max tokens inside [0, V). */
+export function checkMRange(V: number, r: { start: number; end: number }): void {
+  if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.end) || r.start < 0 || r.end <= r.start || r.end > V) {
+    throw new RangeError(`max-token range [${r.start}, ${r.end}) is not a non-empty range inside [0, ${V})`);
+  }
+}
+
 /** Kernel name → signature. Adding a kernel here makes every backend's `register` fail to typecheck until it is listed. */
 export interface Kernels {
   countCorrectExhaustive: { input: CountCorrectExhaustiveInput; output: CountCorrectExhaustiveOutput };
   sequenceMargins: { input: SequenceMarginsInput; output: SequenceMarginsOutput };
   /** The training step's forward and backward pass (the optimizer update stays on the host). */
   trainStepGradient: { input: TrainStepGradientInput; output: TrainStepGradientOutput };
+  /** The cubic proof's per-case float bounds (hints: the prover rechecks near-threshold ones in float64). */
+  cubicCaseBounds: { input: CubicCaseBoundsInput; output: CubicCaseBoundsOutput };
 }
 
 export type KernelName = keyof Kernels;
 
-export const KERNEL_NAMES: readonly KernelName[] = ['countCorrectExhaustive', 'sequenceMargins', 'trainStepGradient'];
+export const KERNEL_NAMES: readonly KernelName[] = ['countCorrectExhaustive', 'sequenceMargins', 'trainStepGradient', 'cubicCaseBounds'];
 
 export const MAX_MARGIN_SEQUENCES = 1 << 24;
 

@@ -4,14 +4,16 @@
  * everything. The registry lists every strategy with its name, group and complexity; families of variants (the
  * subcubic family) register by appending entries, e.g. `registerStrategies(variants.map(makeSubcubic))`.
  */
+import type { Backend } from '../backend/registry.js';
 import type { Model } from '../model/model.js';
 import type { Certificate } from './certificate.js';
 
-export type Backend = 'cpu';
-export const BACKENDS: readonly Backend[] = ['cpu'];
-
 export interface ProveOptions {
-  /** Compute backend (only `cpu` today). */
+  /**
+   * An opened compute backend (src/backend) whose kernels a strategy may use for its search; absent, the strategy runs
+   * its CPU code. Whatever a backend returns is a hint: the certificate is the same kind, and only the checker's
+   * verdict counts. Strategies without a GPU kernel ignore it.
+   */
   backend?: Backend;
   /** Worker threads (brute force); default: every core. */
   threads?: number;

@@ -13,7 +13,10 @@
  *   - ties-are-wrong: on all-zero tables (every logit equal) no sequence is correct, even when the near-tie list
  *     overflows;
  *   - grad-close: trainStepGradient's loss and gradient match MaxOfKNet.lossAndGrad (float64) within 1e-4 relative
- *     (float32 backends), and the batch's correct count is equal.
+ *     (float32 backends), and the batch's correct count is equal;
+ *   - cubic-bounds-close: every cubicCaseBounds entry is within a tenth of the prover's hint band (src/prove/cubic.ts
+ *     hintBand) of the float64 bound, on random, large-weight (weights near e^−350) and trained models; the joint
+ *     bound is never above the decoupled one; below `jointAbove` the joint entry is the decoupled one.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendRegistry, createBackendRegistry, KERNEL_NAMES, KernelNotRegisteredError, parseBackendChoice, type Backend, type BackendName } from '../../src/backend/index.js';
@@ -22,6 +25,10 @@ import { float32MarginTolerance } from '../../src/backend/webgpu/tolerance.js';
 import type { PathTables } from '../../src/model/paths.js';
 import { paramLayout, type Dims } from '../../src/train/forward-backward.js';
 import { MaxOfKNet } from '../../src/train/forward-backward.js';
+import { CubicBounds } from '../../src/prove/cubic-bounds.js';
+import { cubicSetup, hintBand } from '../../src/prove/cubic.js';
+import { readModel, type Model } from '../../src/model/model.js';
+import { buildModel } from '../prove/models.js';
 import { prng, maxLikeTables, randomTables } from './models.js';
 
 const registry = createBackendRegistry();
@@ -240,5 +247,47 @@ for (const backend of present) {
       expect(big.total).toBe(33 ** 4);
       if (backend.name !== 'cpu') expect(big.rechecked).toBe(33 ** 4);
     });
+
+    const cubicModels: Array<{ name: string; model: () => Model; mRange?: { start: number; end: number } }> = [
+      { name: 'normal K=3 V=7', model: () => buildModel({ kind: 'normal', vocab: 7, k: 3, dModel: 6, dHead: 4, seed: 11, scale: 1 }).model },
+      { name: 'solver K=4 V=8', model: () => buildModel({ kind: 'solver', vocab: 8, k: 4, dModel: 8, dHead: 3, seed: 12, scale: 0.3 }).model },
+      { name: 'large-weight K=2 V=3', model: () => buildModel({ kind: 'large', vocab: 3, k: 2, dModel: 2, dHead: 1, seed: 1356308668, scale: 0.3 }).model },
+      { name: 'large-weight K=5 V=5', model: () => buildModel({ kind: 'large', vocab: 5, k: 5, dModel: 3, dHead: 2, seed: 13, scale: 1 }).model },
+      { name: 'trained max4-v64-s123, m in [40, 44)', model: () => readModel('models/max4-v64-s123.safetensors'), mRange: { start: 40, end: 44 } },
+    ];
+    for (const c of cubicModels) {
+      it(`cubic-bounds-close: cubicCaseBounds on ${c.name}`, async () => {
+        const model = c.model();
+        const setup = cubicSetup(model, {});
+        const { k: K, vocab: V } = model.config;
+        const mRange = c.mRange ?? { start: 0, end: V };
+        const band = hintBand(setup);
+        const jointAbove = -setup.tol - 2 * band;
+        const all = (await backend.run('cubicCaseBounds', { tables: setup.T, weights: setup.weights, mRange })).bounds;
+        const cut = (await backend.run('cubicCaseBounds', { tables: setup.T, weights: setup.weights, mRange, jointAbove })).bounds;
+        const reference = new CubicBounds(setup.T, setup.weights);
+        let worst = 0;
+        let entries = 0;
+        for (let m = mRange.start; m < mRange.end; m++) {
+          reference.centre(m);
+          for (let q = 0; q <= m; q++) {
+            for (let cc = 1; cc <= reference.maxCopies(q); cc++) {
+              for (let k = 0; k < m; k++) {
+                const e = (((m - mRange.start) * V + q) * (K - 1) + cc - 1) * V + k;
+                const [dec, joint] = [reference.decoupled(q, cc, k), reference.joint(q, cc, k)];
+                worst = Math.max(worst, Math.abs(all[2 * e] - dec), Math.abs(all[2 * e + 1] - joint));
+                expect(all[2 * e + 1], `joint above decoupled at m=${m} q=${q} c=${cc} k=${k}`).toBeLessThanOrEqual(all[2 * e] + band / 10);
+                expect(cut[2 * e]).toBe(all[2 * e]);
+                expect(cut[2 * e + 1]).toBe(all[2 * e] >= jointAbove ? all[2 * e + 1] : all[2 * e]);
+                entries++;
+              }
+            }
+          }
+        }
+        console.log(`${backend.name} cubicCaseBounds ${c.name}: ${entries} entries, max |error| ${worst.toExponential(2)} (band ${band.toExponential(2)})`);
+        expect(entries).toBeGreaterThan(0);
+        expect(worst).toBeLessThanOrEqual(band / 10);
+      }, 120_000);
+    }
   });
 }

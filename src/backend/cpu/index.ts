@@ -2,9 +2,10 @@
  * The `cpu` backend: the default and the reference. Kernels run in float64 on this thread (the multi-threaded
  * evaluator lives in src/eval/; this backend is the conformance reference and stays single-threaded and simple).
  */
-import { MAX_MARGIN_SEQUENCES, resolveRange } from '../kernels.js';
+import { checkMRange, cubicTableEntries, MAX_MARGIN_SEQUENCES, resolveRange } from '../kernels.js';
 import type { BackendProvider } from '../registry.js';
 import { MaxOfKNet } from '../../train/forward-backward.js';
+import { CubicBounds } from '../../prove/cubic-bounds.js';
 import { countCorrectRange, marginsRange } from './reference.js';
 
 export type CpuContext = { threads: number };
@@ -29,6 +30,26 @@ export const cpuBackend: BackendProvider<CpuContext> = {
       const grad = new Float64Array(net.layout.total);
       const { loss, correct } = net.lossAndGrad(params, tokens, grad);
       return { loss, correct, grad };
+    },
+    cubicCaseBounds: async (_ctx, { tables, weights, mRange, jointAbove = -Infinity }) => {
+      const { k: K, vocab: V } = tables;
+      checkMRange(V, mRange);
+      const bounds = new Float64Array(2 * cubicTableEntries(K, V, mRange.end - mRange.start)).fill(NaN);
+      const b = new CubicBounds(tables, weights);
+      for (let m = mRange.start; m < mRange.end; m++) {
+        b.centre(m);
+        for (let q = 0; q <= m; q++) {
+          for (let c = 1; c <= b.maxCopies(q); c++) {
+            const row = (((m - mRange.start) * V + q) * (K - 1) + c - 1) * V;
+            for (let k = 0; k < m; k++) {
+              const decoupled = b.decoupled(q, c, k);
+              bounds[2 * (row + k)] = decoupled;
+              bounds[2 * (row + k) + 1] = decoupled >= jointAbove ? b.joint(q, c, k) : decoupled;
+            }
+          }
+        }
+      }
+      return { bounds };
     },
   },
 };

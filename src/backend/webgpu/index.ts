@@ -4,6 +4,7 @@
  */
 import type { BackendProvider } from '../registry.js';
 import { closeWebGPU, openWebGPU, type WebGPUContext } from './device.js';
+import { cubicCaseBoundsWebGPU } from './cubic.js';
 import { countCorrectExhaustiveWebGPU, sequenceMarginsWebGPU } from './exhaustive.js';
 import { trainStepGradientWebGPU } from './train-step.js';
 
@@ -17,5 +18,6 @@ export const webgpuBackend: BackendProvider<WebGPUContext> = {
     countCorrectExhaustive: countCorrectExhaustiveWebGPU,
     sequenceMargins: sequenceMarginsWebGPU,
     trainStepGradient: trainStepGradientWebGPU,
+    cubicCaseBounds: cubicCaseBoundsWebGPU,
   },
 };
