@@ -9,14 +9,13 @@ import { performance } from 'node:perf_hooks';
 import { ModelFormatError, readModel, type Model } from '../../model/model.js';
 import { defaultThreads, evaluateExhaustive, MAX_EXHAUSTIVE_SEQUENCES, tooLargeForExhaustive } from '../../eval/exhaustive.js';
 import { defaultSampledThreads, evaluateSampled } from '../../eval/sampled.js';
-import { BackendUnavailableError, createBackendRegistry, parseBackendChoice, type Backend } from '../../backend/index.js';
+import type { Backend } from '../../backend/index.js';
 import { pathTables } from '../../model/paths.js';
+import { BACKEND_FLAG_HELP, openBackendFlag, parseBackendFlag } from '../backend.js';
 import { UsageError } from '../errors.js';
 
 /** Samples drawn when the space is too large to enumerate and --samples is not given. */
 const DEFAULT_SAMPLES = 2 ** 20;
-/** cpu: src/eval's evaluator; webgpu: src/backend's kernel (float32, near-ties re-decided in float64); auto: webgpu on a hardware adapter, else cpu. */
-const BACKENDS = ['cpu', 'webgpu', 'auto'];
 
 interface RawOptions {
   json?: boolean;
@@ -90,12 +89,12 @@ export function register(program: Command): void {
     .description(`Float accuracy of a model over all V^K sequences (a labelled sampled estimate with a 95% Wilson interval when V^K > 2^${Math.log2(MAX_EXHAUSTIVE_SEQUENCES)}, for small K with very large V, or with --samples).`)
     .argument('<model>', 'model file (.safetensors)')
     .option('--json', 'print one JSON object instead of text')
-    .option('--backend <name>', `compute backend (${BACKENDS.join(', ')})`, 'cpu')
+    .option('--backend <name>', BACKEND_FLAG_HELP, 'cpu')
     .option('--threads <n>', 'worker threads (default: every core for large jobs, 1 for small ones)')
     .option('--samples <n>', 'estimate from N uniform random sequences instead of enumerating them all')
     .option('--seed <n>', 'seed of the sampled estimate', '0')
     .action(async (path: string, raw: RawOptions) => {
-      if (!BACKENDS.includes(raw.backend)) throw new UsageError(`--backend ${JSON.stringify(raw.backend)} is not available (available: ${BACKENDS.join(', ')})`);
+      const backendChoice = parseBackendFlag(raw.backend);
       const requestedThreads = raw.threads === undefined ? undefined : parseInteger('--threads', raw.threads, 1, 1024);
       const requestedSamples = raw.samples === undefined ? undefined : parseInteger('--samples', raw.samples, 1);
       const seed = parseSeed(raw.seed);
@@ -106,15 +105,10 @@ export function register(program: Command): void {
       const exhaustive = requestedSamples === undefined && tooLarge === null;
       // A GPU backend runs only the exhaustive kernel; the sampled estimate always runs on the CPU.
       let gpu: Backend | undefined;
-      if (exhaustive && raw.backend !== 'cpu') {
-        try {
-          const opened = await createBackendRegistry().open(parseBackendChoice(raw.backend), { log: (line) => process.stderr.write(`eval: ${line}\n`) });
-          if (opened.name === 'cpu') await opened.dispose();
-          else gpu = opened;
-        } catch (e) {
-          if (e instanceof BackendUnavailableError) throw new UsageError(`--backend ${raw.backend}: ${e.reason}`);
-          throw e;
-        }
+      if (exhaustive && backendChoice !== 'cpu') {
+        const opened = await openBackendFlag(backendChoice, 'eval');
+        if (opened.name === 'cpu') await opened.dispose();
+        else gpu = opened;
       }
       const backend = gpu ? gpu.name : 'cpu';
       const common = { model: path, modelSha256: model.sha256, task: 'max-of-k', k, vocab, dModel, dHead, sequences: sequences.toString(), backend };

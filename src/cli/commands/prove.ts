@@ -1,5 +1,5 @@
 /**
- * `mechcert prove <model> --strategy <name> --out <file> [--backend cpu] [--threads N] [--frac-bits F]`: runs one
+ * `mechcert prove <model> --strategy <name> --out <file> [--backend cpu|webgpu|auto] [--threads N] [--frac-bits F]`: runs one
  * proof strategy and writes its certificate (canonical JSON, atomically; gzip when --out ends in .gz). Progress goes
  * to stderr (a bar on a terminal, plain lines otherwise); the claimed bound and the timings go to stdout. The claim
  * is the prover's: only `mechcert check` / `mechcert-check` make it a verified bound.
@@ -9,7 +9,8 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { writeCertificate } from '../../prove/certificate.js';
 import { loadModelFile } from '../../prove/load.js';
-import { BACKENDS, getStrategy, listStrategies, type Backend, type Progress } from '../../prove/strategy.js';
+import { getStrategy, listStrategies, type Progress } from '../../prove/strategy.js';
+import { BACKEND_FLAG_HELP, openBackendFlag, parseBackendFlag } from '../backend.js';
 import { UsageError } from '../errors.js';
 
 interface RawOptions {
@@ -68,7 +69,7 @@ export function register(program: Command): void {
     .argument('<model>', 'model file (.safetensors)')
     .option('--strategy <name>', 'proof strategy (see `mechcert strategies`)')
     .option('--out <file>', 'certificate path (.json, or .json.gz for gzip)')
-    .option('--backend <name>', `compute backend (${BACKENDS.join(', ')})`, 'cpu')
+    .option('--backend <name>', `${BACKEND_FLAG_HELP}; strategies without a kernel on it run on the cpu`, 'cpu')
     .option('--threads <n>', 'worker threads (default: every core)')
     .option('--frac-bits <n>', 'fraction bits of the exp tables (default: chosen per strategy and model)')
     .action(async (modelPath: string, raw: RawOptions) => {
@@ -79,15 +80,21 @@ export function register(program: Command): void {
         throw new UsageError(`unknown strategy ${JSON.stringify(raw.strategy)} (known: ${names.join(', ')})`);
       }
       if (raw.out === undefined || raw.out === '') throw new UsageError('--out is required');
-      if (!(BACKENDS as readonly string[]).includes(raw.backend)) throw new UsageError(`unknown backend ${JSON.stringify(raw.backend)} (known: ${BACKENDS.join(', ')})`);
+      const backendChoice = parseBackendFlag(raw.backend);
       const threads = raw.threads === undefined ? availableParallelism() : parseInteger('--threads', raw.threads, 1, 256);
       const fracBits = raw.fracBits === undefined ? undefined : parseInteger('--frac-bits', raw.fracBits, 1, 256);
 
       const t0 = performance.now();
       const { model } = loadModelFile(modelPath);
+      const backend = backendChoice === 'cpu' ? undefined : await openBackendFlag(backendChoice, 'prove');
       const reporter = progressReporter();
-      const result = await strategy.prove(model, { backend: raw.backend as Backend, threads, fracBits }, reporter.progress);
-      reporter.done();
+      let result;
+      try {
+        result = await strategy.prove(model, { backend, threads, fracBits }, reporter.progress);
+      } finally {
+        reporter.done();
+        await backend?.dispose();
+      }
       const tProve = performance.now();
       const bytes = writeCertificate(raw.out, result.certificate);
       const tEnd = performance.now();
