@@ -350,6 +350,7 @@ export const cubic: Strategy = {
   group: 'cubic',
   complexity: 'V³K²',
   description: 'The cubic proof of the paper: every (query, max, non-max value, copy count) case with extreme position layouts and the convexity count.',
+  backendKernels: ['cubicCaseBounds'],
   async prove(model: Model, options: ProveOptions, progress: Progress): Promise<ProveResult> {
     // The cpu backend's cubicCaseBounds is the float64 reference computing every joint bound; the direct search
     // computes the same decisions with joint bounds only where needed, so it is used for cpu.

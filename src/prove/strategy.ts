@@ -4,6 +4,7 @@
  * everything. The registry lists every strategy with its name, group and complexity; families of variants (the
  * subcubic family) register by appending entries, e.g. `registerStrategies(variants.map(makeSubcubic))`.
  */
+import type { KernelName } from '../backend/kernels.js';
 import type { Backend } from '../backend/registry.js';
 import type { Model } from '../model/model.js';
 import type { Certificate } from './certificate.js';
@@ -49,6 +50,11 @@ export interface Strategy {
   /** Leading asymptotic cost of checking, e.g. "V³K²". */
   complexity: string;
   description: string;
+  /**
+   * The backend kernels the strategy's search can use (src/backend/kernels.ts): with an opened backend that has them
+   * all, it uses them; otherwise it runs its CPU code, and callers need not open a backend for it.
+   */
+  backendKernels?: readonly KernelName[];
   prove(model: Model, options: ProveOptions, progress: Progress): Promise<ProveResult>;
 }
 

@@ -2,6 +2,7 @@
  * The report's view of the prover's strategy registry (src/prove/strategy.ts). Tests may install a stand-in registry
  * with setStrategyProvider (in-process only).
  */
+import type { Backend } from '../backend/registry.js';
 import type { Model } from '../model/model.js';
 import { certificateBytes } from '../prove/certificate.js';
 import { listStrategies as registryList, type Strategy } from '../prove/strategy.js';
@@ -13,7 +14,7 @@ export interface StrategyInfo {
   /** Asymptotic cost, e.g. "V³K²". */
   complexity: string;
   /** The certificate's bytes (canonical JSON). */
-  prove(model: Model, options: { threads: number }): Promise<Uint8Array>;
+  prove(model: Model, options: { threads: number; backend?: Backend }): Promise<Uint8Array>;
 }
 
 export interface StrategyProvider {
@@ -33,7 +34,7 @@ function fromRegistry(s: Strategy): StrategyInfo {
     group: s.group,
     complexity: s.complexity,
     async prove(model, options) {
-      const { certificate } = await s.prove(model, { threads: options.threads }, () => {});
+      const { certificate } = await s.prove(model, { threads: options.threads, backend: options.backend }, () => {});
       return certificateBytes(certificate);
     },
   };

@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { checkCertificate } from '../../checker/check.js';
+import type { Backend } from '../backend/registry.js';
 import { parseModel, type Model } from '../model/model.js';
 import { exhaustiveAccuracy } from '../train/accuracy.js';
 import { isCorrect, logitsFromTables, pathTables } from '../model/paths.js';
@@ -147,6 +148,12 @@ export interface RunProofOptions {
   /** Worker threads the prover and checker may use (default 1: the sweep parallelises across jobs instead). */
   threads?: number;
   modelLabel?: string;
+  /**
+   * An opened backend the strategy may use for its search (src/prove/strategy.ts ProveOptions). Its results are hints
+   * and the checker re-verifies the certificate, so a result stands whichever backend helped find it: cached results
+   * are keyed without it.
+   */
+  backend?: Backend;
 }
 
 function seedOf(model: Model): number | null {
@@ -205,7 +212,7 @@ export async function runProof(modelBytes: Uint8Array, strategyName: string, opt
   const t0 = performance.now();
   let certificate: Uint8Array;
   try {
-    certificate = await strategy.prove(model, { threads });
+    certificate = await strategy.prove(model, { threads, backend: opts.backend });
   } catch (e) {
     return { metrics: failed(`prover: ${errorText(e)}`, { proverSeconds: (performance.now() - t0) / 1000 }), certificate: null, certificateGzip: null };
   }

@@ -1,7 +1,8 @@
 /**
  * The sweep's and the report's on-disk cache (default `.mechcert-cache/`, gitignored), so that reruns resume:
  *
- *   models/max{K}-v{V}-s{seed}-{settingsKey}.safetensors   trained models, keyed by every training setting
+ *   models/max{K}-v{V}-s{seed}-{settingsKey}.safetensors   trained models, keyed by every training setting (the
+ *                                                          training backend included, where it is not cpu)
  *   results/{code}/{modelSha256}/{strategy}.json             one checked proof's metrics (src/report/metrics.ts)
  *   certificates/{code}/{modelSha256}/{strategy}.json.gz     the certificate itself, gzipped (when it was kept)
  *
@@ -14,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BackendName } from '../backend/registry.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export const DEFAULT_CACHE_DIR = '.mechcert-cache';
@@ -52,11 +54,19 @@ export interface TrainSettings {
   steps: number;
   batch: number;
   lr: number;
+  /** Where each step's gradient is computed (default cpu). webgpu's float32 gradients give another model. */
+  backend?: BackendName;
 }
 
-/** A short stable key for the settings other than K, V and the seed (those are spelled out in the file name). */
+/**
+ * A short stable key for the settings other than K, V and the seed (those are spelled out in the file name). The
+ * backend enters the key only when it is not cpu, so that keys (and cached files) from before it existed stay valid.
+ * It is the backend's name, not its device: models trained on two different GPUs share a key although float32
+ * rounding may differ between them (each model's metadata names the device it was trained on).
+ */
 export function settingsKey(s: TrainSettings): string {
-  const canonical = JSON.stringify({ trainer: 'mechcert-train/1', dModel: s.dModel, dHead: s.dHead, steps: s.steps, batch: s.batch, lr: s.lr });
+  const backend = s.backend === undefined || s.backend === 'cpu' ? {} : { backend: s.backend };
+  const canonical = JSON.stringify({ trainer: 'mechcert-train/1', dModel: s.dModel, dHead: s.dHead, steps: s.steps, batch: s.batch, lr: s.lr, ...backend });
   return createHash('sha256').update(canonical).digest('hex').slice(0, 10);
 }
 

@@ -1,10 +1,15 @@
 /**
  * A pool of worker_threads that run sweep jobs (src/sweep/jobs.ts), one per thread at a time, first come first
  * served. Threads load the TypeScript sources through tsx, as bin/mechcert.js does. A thread that dies takes only its
- * current job with it (that job fails, with the reason); a fresh thread replaces it.
+ * current job with it (that job fails, with the reason); a fresh thread replaces it. Closing asks each idle thread to
+ * dispose its backends and exit (a thread with an open WebGPU device does not exit by itself), and terminates any that
+ * is still running a job or does not exit within CLOSE_GRACE_MS.
  */
 import { Worker } from 'node:worker_threads';
 import type { SweepJob, SweepJobResult } from './jobs.js';
+
+/** How long a closing thread may take to dispose its backends before it is terminated. */
+const CLOSE_GRACE_MS = 10_000;
 
 export interface JobExecutor {
   /** Runs one job; rejects with the job's error. */
@@ -108,6 +113,21 @@ export class ThreadPool implements JobExecutor {
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(new Error('thread pool closed'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.map((s) => this.stop(s)));
+  }
+
+  private async stop(slot: Slot): Promise<void> {
+    if (!slot.ready || slot.current) {
+      await slot.worker.terminate();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void slot.worker.terminate().then(() => resolve()), CLOSE_GRACE_MS);
+      slot.worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      slot.worker.postMessage({ close: true });
+    });
   }
 }

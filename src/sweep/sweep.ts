@@ -4,8 +4,9 @@
  * a rerun after an interruption submits only what is missing; executors keep theirs too.
  *
  * Pipeline per (K, seed): a train job (skipped when the model is cached), then one prove job per strategy (skipped when
- * the result is cached). Failures never stop the sweep: each is recorded, and the prove jobs of a model whose training
- * failed are counted as failed with that reason.
+ * the result is cached). With a backend other than cpu, training computes its gradients there (another model, cached
+ * under another key) and proofs may use it for their search. Failures never stop the sweep: each is recorded, and the
+ * prove jobs of a model whose training failed are counted as failed with that reason.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { parseModel, sha256Hex, type Model } from '../model/model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { ProofMetrics } from '../report/metrics.js';
 import { writeReportFromMetrics, type ReportResult } from '../report/report.js';
+import type { BackendName } from '../backend/registry.js';
 import { SweepCache, type TrainSettings } from './cache.js';
 import { jobId, modelLabel, type ProveJob, type SweepJob } from './jobs.js';
 import type { JobExecutor } from './pool.js';
@@ -23,8 +25,13 @@ export interface SweepOptions {
   seeds: number[];
   ks: number[];
   vocab: number;
-  /** Training settings other than K, V and the seed. */
-  train: Omit<TrainSettings, 'k' | 'vocab' | 'seed'>;
+  /** Training settings other than K, V, the seed and the backend. */
+  train: Omit<TrainSettings, 'k' | 'vocab' | 'seed' | 'backend'>;
+  /**
+   * A concrete backend (never `auto`: resolve it once, before, so that every job agrees) for the train jobs and the
+   * prove jobs (default cpu). Each thread that runs jobs opens it on first use.
+   */
+  backend?: BackendName;
   strategies: string[];
   executor: JobExecutor;
   cacheDir: string;
@@ -48,6 +55,7 @@ export interface SweepFailure {
 
 export interface SweepSummary {
   executor: string;
+  backend: BackendName;
   wallSeconds: number;
   jobs: { total: number; done: number; cached: number; failed: number; skipped: number };
   failures: SweepFailure[];
@@ -66,8 +74,11 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const cache = new SweepCache(o.cacheDir);
   const t0 = performance.now();
+  const backend = o.backend ?? 'cpu';
+  // cpu jobs carry no backend field, so that their ids, cache keys and BullMQ payloads are what they were before it.
+  const onBackend = backend === 'cpu' ? {} : { backend };
   const settings: TrainSettings[] = [];
-  for (const k of o.ks) for (const seed of o.seeds) settings.push({ k, vocab: o.vocab, seed, ...o.train });
+  for (const k of o.ks) for (const seed of o.seeds) settings.push({ k, vocab: o.vocab, seed, ...o.train, ...onBackend });
   const total = settings.length * (1 + o.strategies.length);
   const progress = new Progress(total, log);
   const failures: SweepFailure[] = [];
@@ -124,7 +135,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
         skipped++;
         return;
       }
-      const job: ProveJob = { kind: 'prove', modelBase64, modelSha256: model.sha256, modelLabel: label, strategy, threads: o.threadsPerJob ?? 1 };
+      const job: ProveJob = { kind: 'prove', modelBase64, modelSha256: model.sha256, modelLabel: label, strategy, threads: o.threadsPerJob ?? 1, ...onBackend };
       try {
         const r = await o.executor.run(job);
         if (r.kind !== 'prove') throw new Error(`expected a prove result, got ${r.kind}`);
@@ -155,6 +166,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
 
   const summary: SweepSummary = {
     executor: o.executor.description,
+    backend,
     wallSeconds,
     jobs: { total, done: progress.doneCount, cached: progress.cachedCount, failed: progress.failedCount, skipped },
     failures,
@@ -168,7 +180,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
       '## Sweep',
       '',
       `Seeds: ${o.seeds.length} (${o.seeds.slice(0, 12).join(', ')}${o.seeds.length > 12 ? ', …' : ''}); K: ${o.ks.join(', ')}; V = ${o.vocab}; strategies: ${o.strategies.join(', ')}.`,
-      `Executor: ${summary.executor}. Wall time ${wallSeconds.toFixed(1)} s; jobs: ${total} in all, ${summary.jobs.done} done (${summary.jobs.cached} from cache), ${summary.jobs.failed} failed, ${skipped} not run${interrupted ? ' (interrupted: rerun to resume)' : ''}.`,
+      `Executor: ${summary.executor}; backend: ${backend}${backend === 'cpu' ? '' : ' (float32 training gradients; proofs use it for hints only)'}. Wall time ${wallSeconds.toFixed(1)} s; jobs: ${total} in all, ${summary.jobs.done} done (${summary.jobs.cached} from cache), ${summary.jobs.failed} failed, ${skipped} not run${interrupted ? ' (interrupted: rerun to resume)' : ''}.`,
     ].join('\n');
     summary.report = await writeReportFromMetrics(metrics, models, o.outDir, { maxModelPlots: o.modelPlots ?? 3, png: o.png, title: 'mechcert sweep', notes, log });
   }

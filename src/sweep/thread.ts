@@ -1,9 +1,11 @@
 /**
  * Worker-thread entry of the sweep's thread pool (src/sweep/pool.ts): runs one job at a time, as asked by the pool.
- * Messages in: { id, job, cacheDir }; out: { id, ok: true, result } or { id, ok: false, error }.
+ * Messages in: { id, job, cacheDir }, or { close: true } when the pool closes; out: { id, ok: true, result } or
+ * { id, ok: false, error }. GPU backends are opened on the first job that asks for one and kept for the thread's later
+ * jobs; on close they are disposed and the thread exits.
  */
 import { parentPort } from 'node:worker_threads';
-import { runJob, type SweepJob } from './jobs.js';
+import { JobBackends, runJob, type SweepJob } from './jobs.js';
 
 interface Request {
   id: number;
@@ -13,8 +15,13 @@ interface Request {
 
 const port = parentPort;
 if (!port) throw new Error('src/sweep/thread.ts must run in a worker thread');
-port.on('message', (msg: Request) => {
-  runJob(msg.job, msg.cacheDir).then(
+const backends = new JobBackends();
+port.on('message', (msg: Request | { close: true }) => {
+  if ('close' in msg) {
+    void backends.close().finally(() => process.exit(0));
+    return;
+  }
+  runJob(msg.job, msg.cacheDir, backends).then(
     (result) => port.postMessage({ id: msg.id, ok: true, result }),
     (e: unknown) => port.postMessage({ id: msg.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
   );

@@ -12,8 +12,9 @@
  * Parameters are float64 while training and rounded to float32 (nearest) once, at the end.
  */
 import { AdamW, ADAMW_DEFAULTS } from './adamw.js';
-import { MaxOfKNet, PARAM_NAMES, paramViews, type Dims } from './forward-backward.js';
+import { MaxOfKNet, PARAM_NAMES, paramLayout, paramViews, type Dims } from './forward-backward.js';
 import { deriveSeed, Rng } from './rng.js';
+import type { Backend } from '../backend/registry.js';
 import type { Model } from '../model/model.js';
 
 export interface TrainOptions {
@@ -58,7 +59,27 @@ export function dataSeed(seed: number): bigint {
   return deriveSeed(deriveSeed(BigInt(seed), 'dataset_seed'), 'train');
 }
 
-export function train(options: TrainOptions, onProgress?: (p: TrainProgress) => void): TrainResult {
+/** One step's gradient request: write d(mean loss)/d(params) into `grad` and answer with the batch's loss and count. */
+interface GradientRequest {
+  dims: Dims;
+  params: Float64Array;
+  tokens: Int32Array;
+  batch: number;
+  grad: Float64Array;
+}
+
+interface StepOutcome {
+  loss: number;
+  correct: number;
+}
+
+/**
+ * The recipe as one loop that leaves the gradient to its driver: it yields each step's request, is resumed with that
+ * step's loss and correct count once the gradient is in `grad`, and returns the trained model. `train` drives it
+ * synchronously on the CPU, `trainOnBackend` with a backend's kernel. `gradient`, when given, is recorded in the
+ * metadata's `training` JSON (absent for the CPU, whose files stay byte-identical to earlier ones).
+ */
+function* trainingRun(options: TrainOptions, onProgress: ((p: TrainProgress) => void) | undefined, gradient?: string): Generator<GradientRequest, TrainResult, StepOutcome> {
   const o = {
     k: options.k,
     vocab: options.vocab,
@@ -74,9 +95,9 @@ export function train(options: TrainOptions, onProgress?: (p: TrainProgress) => 
   }
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new RangeError(`train: lr = ${o.lr} is not a positive number`);
   const dims: Dims = { k: o.k, vocab: o.vocab, dModel: o.dModel, dHead: o.dHead };
-  const net = new MaxOfKNet(dims, o.batch);
-  const params = new Float64Array(net.layout.total);
-  const grad = new Float64Array(net.layout.total);
+  const layout = paramLayout(dims);
+  const params = new Float64Array(layout.total);
+  const grad = new Float64Array(layout.total);
 
   const std = initStd(o.dModel);
   const initRng = new Rng(BigInt(o.seed));
@@ -90,7 +111,7 @@ export function train(options: TrainOptions, onProgress?: (p: TrainProgress) => 
   let finalLoss = NaN;
   for (let step = 1; step <= o.steps; step++) {
     for (let i = 0; i < tokens.length; i++) tokens[i] = dataRng.uniformInt(o.vocab);
-    const { loss, correct } = net.lossAndGrad(params, tokens, grad);
+    const { loss, correct } = yield { dims, params, tokens, batch: o.batch, grad };
     optimizer.step(params, grad);
     finalLoss = loss;
     onProgress?.({ step, steps: o.steps, loss, accuracy: correct / o.batch });
@@ -115,8 +136,9 @@ export function train(options: TrainOptions, onProgress?: (p: TrainProgress) => 
     data: 'fresh iid uniform tokens per step',
     loss: 'mean -log_softmax(logits[last])[max(t)], log1p form',
     precision: 'float64 training, float32 (round to nearest) weights',
+    ...(gradient === undefined ? {} : { gradient }),
   };
-  const w = paramViews(params, net.layout);
+  const w = paramViews(params, layout);
   const model: Omit<Model, 'sha256'> = {
     config: { k: o.k, vocab: o.vocab, dModel: o.dModel, dHead: o.dHead },
     WE: Float32Array.from(w.WE),
@@ -129,4 +151,36 @@ export function train(options: TrainOptions, onProgress?: (p: TrainProgress) => 
     metadata: { seed: String(o.seed), training: JSON.stringify(training), final_loss: String(finalLoss) },
   };
   return { model, finalLoss };
+}
+
+/** Trains on this thread in float64 (MaxOfKNet.lossAndGrad); deterministic from the options. */
+export function train(options: TrainOptions, onProgress?: (p: TrainProgress) => void): TrainResult {
+  const run = trainingRun(options, onProgress);
+  let net: MaxOfKNet | undefined;
+  let next = run.next();
+  while (!next.done) {
+    const r = next.value;
+    net ??= new MaxOfKNet(r.dims, r.batch);
+    next = run.next(net.lossAndGrad(r.params, r.tokens, r.grad));
+  }
+  return next.value;
+}
+
+/**
+ * Trains with each step's loss and gradient from `backend`'s trainStepGradient kernel; the AdamW update stays on the
+ * host in float64. On the cpu backend this is `train` (the same bytes, without a kernel call per step). On another
+ * backend the gradient is float32, so the model differs from the CPU's; the metadata's `training.gradient` names the
+ * backend and its device. The caller owns (and disposes) the backend.
+ */
+export async function trainOnBackend(options: TrainOptions, backend: Backend, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
+  if (backend.name === 'cpu') return train(options, onProgress);
+  const run = trainingRun(options, onProgress, `float32 trainStepGradient kernel on ${backend.description}`);
+  let next = run.next();
+  while (!next.done) {
+    const { dims, params, tokens, batch, grad } = next.value;
+    const out = await backend.run('trainStepGradient', { dims, params, tokens, batch });
+    grad.set(out.grad);
+    next = run.next({ loss: out.loss, correct: out.correct });
+  }
+  return next.value;
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createBackendRegistry } from '../../src/backend/index.js';
 import { readModel } from '../../src/model/model.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -14,6 +15,10 @@ function mechcert(...args: string[]) {
 }
 
 const small = ['--k', '3', '--vocab', '6', '--d-model', '8', '--d-head', '8', '--steps', '40', '--batch', '16'];
+
+const probe = await createBackendRegistry().tryOpen('webgpu', { allowSoftwareAdapter: true });
+const noAdapter = 'unavailable' in probe ? probe.unavailable : undefined;
+if (!('unavailable' in probe)) await probe.dispose();
 
 describe('mechcert train', () => {
   it('writes the same file twice for one seed, another for another seed, with accuracy over all V^K', () => {
@@ -32,6 +37,27 @@ describe('mechcert train', () => {
     expect(Number(meta.accuracy)).toBe(correct / total);
   });
 
+  it('--backend cpu writes the default bytes; auto says what it chose', () => {
+    const write = (name: string, ...extra: string[]) => {
+      const r = mechcert('train', ...small, '--seed', '7', '--out', join(dir, name), ...extra);
+      expect(r.status, r.stderr).toBe(0);
+      return r;
+    };
+    write('default.safetensors');
+    write('cpu.safetensors', '--backend', 'cpu');
+    expect(readFileSync(join(dir, 'cpu.safetensors')).equals(readFileSync(join(dir, 'default.safetensors')))).toBe(true);
+    expect(write('auto.safetensors', '--backend', 'auto').stderr).toMatch(/^train: backend auto: using (cpu|webgpu)/m);
+  });
+
+  it.skipIf(noAdapter !== undefined)(`--backend webgpu trains on the GPU and names it in the metadata${noAdapter ? ` (NOT RUN, no WebGPU adapter: ${noAdapter})` : ''}`, () => {
+    const out = join(dir, 'webgpu.safetensors');
+    const r = mechcert('train', ...small, '--seed', '7', '--out', out, '--backend', 'webgpu');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^train: gradients on webgpu/m);
+    const training = JSON.parse(readModel(out).metadata.training) as Record<string, unknown>;
+    expect(training.gradient).toMatch(/^float32 trainStepGradient kernel on webgpu/);
+  });
+
   const bad: Array<[string, string[]]> = [
     ['non-integer --k', ['--k', '2.5', '--vocab', '8', '--seed', '1']],
     ['--vocab below 2', ['--k', '3', '--vocab', '1', '--seed', '1']],
@@ -39,6 +65,7 @@ describe('mechcert train', () => {
     ['non-numeric --lr', ['--k', '3', '--vocab', '8', '--seed', '1', '--lr', 'fast']],
     ['zero --steps', ['--k', '3', '--vocab', '8', '--seed', '1', '--steps', '0']],
     ['missing --k', ['--vocab', '8', '--seed', '1']],
+    ['unknown --backend', ['--k', '3', '--vocab', '8', '--seed', '1', '--backend', 'bogus']],
   ];
   for (const [what, args] of bad) {
     it(`rejects ${what} with one line and exit code 2`, () => {

@@ -1,7 +1,8 @@
 /**
  * `mechcert sweep`: train → prove → check → report over seeds (default: the paper's 151, PAPER.md §1) and K values,
  * on worker threads (default) or through BullMQ workers (`--redis URL`, workers: `mechcert worker --redis URL`).
- * Resumes after an interruption from its cache; prints progress and, at the end, a summary of failures.
+ * Resumes after an interruption from its cache; prints progress and, at the end, a summary of failures. `--backend`
+ * is resolved here once (auto → webgpu on a hardware adapter, else cpu) and every job gets the concrete name.
  * Exit code 0 when every job succeeded, 1 when some failed (the report is written either way), 2 on usage errors.
  */
 import type { Command } from 'commander';
@@ -15,6 +16,7 @@ import { ThreadPool, type JobExecutor } from '../../sweep/pool.js';
 import { DEFAULT_QUEUE, QueueExecutor } from '../../sweep/queue.js';
 import { failureSummary, runSweep } from '../../sweep/sweep.js';
 import { formatDuration } from '../../sweep/progress.js';
+import { BACKEND_FLAG_HELP, openBackendFlag, parseBackendFlag } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { parseCount, parseList } from './report.js';
 import { addTrainingOptions } from './train.js';
@@ -38,6 +40,7 @@ interface RawOptions {
   steps: string;
   batch: string;
   lr: string;
+  backend: string;
 }
 
 function parseIntList(flag: string, raw: string, min: number): number[] {
@@ -62,7 +65,8 @@ export function register(program: Command): void {
     .option('--cache <dir>', 'cache of trained models and results (reruns resume)', DEFAULT_CACHE_DIR)
     .option('--threads <n>', 'threads each proof and check may use inside its job', '1')
     .option('--no-png', 'write SVG only')
-    .option('--model-plots <n>', 'per-model EQKE pictures for at most this many models', '3');
+    .option('--model-plots <n>', 'per-model EQKE pictures for at most this many models', '3')
+    .option('--backend <name>', `${BACKEND_FLAG_HELP}: for the training gradients (webgpu: float32, another model) and the provers' search`, 'cpu');
   addTrainingOptions(command)
     .action(async (raw: RawOptions) => {
       if (!raw.out) throw new UsageError('--out is required');
@@ -75,6 +79,11 @@ export function register(program: Command): void {
       const train = { dModel: parseCount('--d-model', raw.dModel, 1), dHead: parseCount('--d-head', raw.dHead, 1), steps: parseCount('--steps', raw.steps, 1), batch: parseCount('--batch', raw.batch, 1), lr };
       const strategies = await resolveStrategies(parseList(raw.strategies));
       if (strategies.length === 0) throw new UsageError('no strategies to run (none registered, or none matched --strategies)');
+      const choice = parseBackendFlag(raw.backend);
+      // Opened here only to resolve auto and to refuse a missing adapter up front; each job thread opens its own.
+      const probe = await openBackendFlag(choice, 'sweep');
+      const backend = probe.name;
+      await probe.dispose();
       const executor: JobExecutor = raw.redis
         ? await QueueExecutor.connect(raw.redis, raw.queue)
         : new ThreadPool(raw.workers !== undefined ? parseCount('--workers', raw.workers, 1) : availableParallelism(), raw.cache);
@@ -85,10 +94,10 @@ export function register(program: Command): void {
         abort.abort();
       };
       process.on('SIGINT', onSigint);
-      process.stderr.write(`sweep: ${seeds.length} seed(s) × K ∈ {${ks.join(', ')}} × ${strategies.length} strateg${strategies.length === 1 ? 'y' : 'ies'} on ${executor.description}\n`);
+      process.stderr.write(`sweep: ${seeds.length} seed(s) × K ∈ {${ks.join(', ')}} × ${strategies.length} strateg${strategies.length === 1 ? 'y' : 'ies'} on ${executor.description}, backend ${backend}\n`);
       let summary;
       try {
-        summary = await runSweep({ seeds, ks, vocab, train, strategies, executor, cacheDir: raw.cache, outDir: raw.out, threadsPerJob: parseCount('--threads', raw.threads, 1), modelPlots: parseCount('--model-plots', raw.modelPlots, 0), png: raw.png, signal: abort.signal });
+        summary = await runSweep({ seeds, ks, vocab, train, backend, strategies, executor, cacheDir: raw.cache, outDir: raw.out, threadsPerJob: parseCount('--threads', raw.threads, 1), modelPlots: parseCount('--model-plots', raw.modelPlots, 0), png: raw.png, signal: abort.signal });
       } finally {
         process.off('SIGINT', onSigint);
         await executor.close();

@@ -1,13 +1,15 @@
 /**
  * `mechcert train`: trains a Max-of-K model with the paper's recipe (src/train/train.ts), measures its exhaustive
  * float accuracy, and writes it as safetensors (atomically) with the recipe, seed, final loss and accuracy in its
- * metadata.
+ * metadata. `--backend webgpu` computes each step's gradient on the GPU in float32 (the AdamW update stays on the host),
+ * which gives another model than the CPU's; its metadata names the backend. The accuracy is always measured on the CPU.
  */
 import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { evaluateExhaustive, MAX_EXHAUSTIVE_SEQUENCES } from '../../eval/exhaustive.js';
 import { parseModel, serializeModel, writeModel } from '../../model/model.js';
-import { train, TRAIN_DEFAULTS, type TrainProgress } from '../../train/train.js';
+import { trainOnBackend, TRAIN_DEFAULTS, type TrainProgress } from '../../train/train.js';
+import { BACKEND_FLAG_HELP, openBackendFlag, parseBackendFlag } from '../backend.js';
 import { UsageError } from '../errors.js';
 
 interface RawOptions {
@@ -20,6 +22,7 @@ interface RawOptions {
   steps: string;
   batch: string;
   lr: string;
+  backend: string;
 }
 
 // Options with a default always arrive as strings from commander; only the required ones can be undefined.
@@ -84,7 +87,8 @@ export function register(program: Command): void {
     .option('--k <n>', 'sequence length K')
     .option('--vocab <n>', 'vocabulary size V (≥ 2)')
     .option('--seed <n>', 'integer seed (0 ≤ seed < 2^53); fixes both the initialisation and the data')
-    .option('--out <file>', 'output .safetensors path');
+    .option('--out <file>', 'output .safetensors path')
+    .option('--backend <name>', `${BACKEND_FLAG_HELP}: where each step's gradient is computed; cpu in float64 (the reference), webgpu in float32 (another model)`, 'cpu');
   addTrainingOptions(command)
     .action(async (raw: RawOptions) => {
       const k = parseInteger('--k', raw.k, 1);
@@ -97,13 +101,18 @@ export function register(program: Command): void {
       const lr = parsePositive('--lr', raw.lr);
       if (raw.out === undefined || raw.out === '') throw new UsageError('--out is required');
       const out = raw.out;
+      const choice = parseBackendFlag(raw.backend);
 
+      const log = (line: string) => process.stderr.write(`train: ${line}\n`);
+      const backend = await openBackendFlag(choice, 'train');
+      if (backend.name !== 'cpu') log(`gradients on ${backend.description}`);
       const progress = progressReporter(steps);
       const t0 = performance.now();
-      const { model } = train({ k, vocab, seed, dModel, dHead, steps, batch, lr }, (p) => progress.update(p));
+      // Disposed however training ends: an open WebGPU device keeps the process alive.
+      const { model } = await trainOnBackend({ k, vocab, seed, dModel, dHead, steps, batch, lr }, backend, (p) => progress.update(p)).finally(() => backend.dispose());
       progress.done();
       const trainSeconds = (performance.now() - t0) / 1000;
-      process.stderr.write(`train: ${steps} steps in ${trainSeconds.toFixed(1)} s\n`);
+      log(`${steps} steps in ${trainSeconds.toFixed(1)} s (${(steps / trainSeconds).toFixed(0)} steps/s)`);
 
       const sequences = vocab ** k;
       // Accuracy is recorded only where every sequence can be evaluated (the same limit as `mechcert eval`'s).
