@@ -41,6 +41,14 @@ export class KernelNotRegisteredError extends Error {
   }
 }
 
+/**
+ * A model or batch beyond what a backend's kernels support (K, V, a device's buffer limits): the user's choice of
+ * backend and model does not fit, so the CLI reports it in one line rather than as a bug.
+ */
+export class BackendLimitError extends RangeError {
+  override name = 'BackendLimitError';
+}
+
 export class BackendUnavailableError extends Error {
   constructor(
     readonly backend: BackendName,

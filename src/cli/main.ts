@@ -1,8 +1,10 @@
 /**
  * mechcert: the prover's command line. Each command lives in its own module and registers itself here.
- * User mistakes (bad flags, missing or malformed files) end in one line on stderr and exit code 2, never a stack trace.
+ * User mistakes (bad flags, missing or malformed files, a model beyond the chosen backend's limits) end in one line on
+ * stderr and exit code 2, never a stack trace.
  */
 import { Command, CommanderError } from 'commander';
+import { BackendLimitError } from '../backend/registry.js';
 import { ModelFormatError } from '../model/model.js';
 import { UsageError } from './errors.js';
 
@@ -31,7 +33,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
-  if (e instanceof ModelFormatError || e instanceof UsageError) {
+  if (e instanceof ModelFormatError || e instanceof UsageError || e instanceof BackendLimitError) {
     process.stderr.write(`mechcert: ${e.message}\n`);
     process.exit(2);
   }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createBackendRegistry } from '../../src/backend/index.js';
 import { buildModel } from './models.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -96,5 +97,36 @@ describe('mechcert prove and check', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
+  });
+});
+
+const gpu = await createBackendRegistry().tryOpen('webgpu', { allowSoftwareAdapter: true });
+const gpuMissing = 'unavailable' in gpu ? gpu.unavailable : undefined;
+if (!('unavailable' in gpu)) await gpu.dispose();
+
+describe.skipIf(gpuMissing !== undefined)(`mechcert prove --backend webgpu${gpuMissing ? ` (NOT RUN: ${gpuMissing})` : ''}`, () => {
+  it('cubic: the case table on the GPU gives the cpu certificate byte for byte', () => {
+    const cpu = mechcert('prove', model, '--strategy', 'cubic', '--out', join(dir, 'cubic-cpu.json'));
+    const gpuRun = mechcert('prove', model, '--strategy', 'cubic', '--out', join(dir, 'cubic-gpu.json'), '--backend', 'webgpu');
+    expect(cpu.code).toBe(0);
+    expect(gpuRun.code, gpuRun.stderr).toBe(0);
+    expect(gpuRun.stdout).toMatch(/case table on webgpu .*rechecked in float64/);
+    expect(readFileSync(join(dir, 'cubic-gpu.json')).equals(readFileSync(join(dir, 'cubic-cpu.json')))).toBe(true);
+  });
+
+  it('a strategy without a backend kernel says so and runs on the cpu', () => {
+    const r = mechcert('prove', model, '--strategy', 'brute-force', '--out', join(dir, 'bf-gpu.json'), '--backend', 'webgpu');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^prove: brute-force has no backend kernel; it runs on the cpu$/m);
+  });
+
+  it('a model beyond the WebGPU kernels\' limits is refused in one line (exit 2)', () => {
+    const big = join(dir, 'k9.safetensors');
+    writeFileSync(big, buildModel({ kind: 'normal', vocab: 3, k: 9, dModel: 2, dHead: 2, seed: 1, scale: 1 }).bytes);
+    const r = mechcert('prove', big, '--strategy', 'cubic', '--out', join(dir, 'k9.json'), '--backend', 'webgpu');
+    expect(r.code).toBe(2);
+    const ours = r.stderr.split('\n').filter((l) => l.startsWith('mechcert:'));
+    expect(ours).toEqual(['mechcert: the WebGPU cubic kernel supports 2 ≤ K ≤ 8, not 9']);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

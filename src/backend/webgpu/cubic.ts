@@ -12,6 +12,7 @@
 import type { PathTables } from '../../model/paths.js';
 import type { CubicWeights } from '../../prove/cubic-bounds.js';
 import { checkMRange, cubicTableEntries, type CubicCaseBoundsInput, type CubicCaseBoundsOutput } from '../kernels.js';
+import { BackendLimitError } from '../registry.js';
 import { checkAlive, compilePipeline, readBack, scoped, scratchBuffer, Usage, type WebGPUContext } from './device.js';
 import { MAX_K } from './shaders.js';
 
@@ -248,9 +249,13 @@ export async function cubicCaseBoundsWebGPU(ctx: WebGPUContext, input: CubicCase
   checkAlive(ctx);
   const { tables: T, weights, mRange } = input;
   const { k: K, vocab: V } = T;
-  if (K < 2 || K > MAX_K) throw new RangeError(`the WebGPU cubic kernel supports 2 ≤ K ≤ ${MAX_K}, not ${K}`);
+  if (K < 2 || K > MAX_K) throw new BackendLimitError(`the WebGPU cubic kernel supports 2 ≤ K ≤ ${MAX_K}, not ${K}`);
   checkMRange(V, mRange);
   const entries = cubicTableEntries(K, V, mRange.end - mRange.start);
+  // Entry indices are u32 in the shader, and the centring pass is one dispatch of at most 65,535 workgroups.
+  if (2 * entries > 0xffffffff || (mRange.end - mRange.start) * V > 65535 * WORKGROUP) {
+    throw new BackendLimitError(`the WebGPU cubic kernel takes at most 2^31 entries and 4,194,240 (m, t) pairs per call; [${mRange.start}, ${mRange.end}) at K = ${K}, V = ${V} is over`);
+  }
   const { device } = ctx;
   const centrePipe = await compilePipeline(ctx, `cubic-centre:${K}:${V}`, cubicCentreShader(K, V));
   const pipe = await compilePipeline(ctx, `cubic:${K}:${V}`, cubicShader(K, V));

@@ -51,7 +51,7 @@ export async function openWebGPU(options: BackendOptions): Promise<OpenResult<We
     };
   }
   const info = adapter.info;
-  const description = `webgpu (float32 with float64 recheck of near-ties): ${info.description || info.device || 'unnamed adapter'} [${info.vendor || '?'}, ${info.architecture || '?'}]`;
+  const description = `webgpu (float32): ${info.description || info.device || 'unnamed adapter'} [${info.vendor || '?'}, ${info.architecture || '?'}]`;
   const software = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true || SOFTWARE_ADAPTER.test(`${info.description} ${info.device} ${info.architecture}`);
   if (software && !options.allowSoftwareAdapter) {
     gpu = undefined;

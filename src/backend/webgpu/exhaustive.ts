@@ -9,6 +9,7 @@
 import type { PathTables } from '../../model/paths.js';
 import { countCorrectRange, decideSequence, sequenceScratch } from '../cpu/reference.js';
 import { MAX_MARGIN_SEQUENCES, resolveRange, type CountCorrectExhaustiveInput, type CountCorrectExhaustiveOutput, type SequenceMarginsInput, type SequenceMarginsOutput, type SequenceRange } from '../kernels.js';
+import { BackendLimitError } from '../registry.js';
 import { MAX_K, PARAMS_BYTES, PARAMS_STRIDE, WORKGROUP_SIZE } from './shaders.js';
 import { checkAlive, MAP_READ, pipeline, readBack, scoped, scratchBuffer, tableBuffers, Usage, type WebGPUContext } from './device.js';
 import { float32MarginTolerance } from './tolerance.js';
@@ -50,7 +51,7 @@ function dispatchSize(count: number): [number, number] {
 }
 
 function checkShape(T: PathTables): void {
-  if (T.k > MAX_K) throw new RangeError(`the WebGPU backend supports K ≤ ${MAX_K}, not ${T.k}`);
+  if (T.k > MAX_K) throw new BackendLimitError(`the WebGPU backend supports K ≤ ${MAX_K}, not ${T.k}`);
 }
 
 interface BatchResult {

@@ -5,6 +5,8 @@
  * with OV[p, t, x] = EVOU[t, x] + PVOU[p, x] summed on the host (tableLayout),
  * margin = logit[max(t)] − max over other x of logit[x]; the sequence is correct iff margin > 0.
  */
+import { BackendLimitError } from '../registry.js';
+
 
 export const WORKGROUP_SIZE = 256;
 /** Positions the shaders support (the sequence's start digits travel in two vec4<u32>). */
@@ -32,8 +34,8 @@ export const PARAMS_STRIDE = 256;
 export type ShaderMode = 'count' | 'margins';
 
 export function exhaustiveShader(K: number, V: number, mode: ShaderMode): string {
-  if (!Number.isInteger(K) || K < 1 || K > MAX_K) throw new RangeError(`WebGPU kernels support 1 ≤ K ≤ ${MAX_K}, not ${K}`);
-  if (!Number.isInteger(V) || V < 1 || V > 65536) throw new RangeError(`WebGPU kernels support 1 ≤ V ≤ 65536, not ${V}`);
+  if (!Number.isInteger(K) || K < 1 || K > MAX_K) throw new BackendLimitError(`WebGPU kernels support 1 ≤ K ≤ ${MAX_K}, not ${K}`);
+  if (!Number.isInteger(V) || V < 1 || V > 65536) throw new BackendLimitError(`WebGPU kernels support 1 ≤ V ≤ 65536, not ${V}`);
   const L = tableLayout(K, V);
   const bindings =
     mode === 'count'

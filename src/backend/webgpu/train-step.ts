@@ -11,6 +11,7 @@
  */
 import { paramLayout, type Dims } from '../../train/forward-backward.js';
 import type { TrainStepGradientInput, TrainStepGradientOutput } from '../kernels.js';
+import { BackendLimitError } from '../registry.js';
 import { checkAlive, compilePipeline, MAP_READ, scoped, scratchBuffer, Usage, type WebGPUContext } from './device.js';
 
 const WG = 64;
@@ -18,7 +19,7 @@ const WG = 64;
 function checkDims(dims: Dims, batch: number): void {
   const { k, vocab, dModel, dHead } = dims;
   for (const [name, v, max] of [['K', k, 16], ['V', vocab, 1024], ['d_model', dModel, 256], ['d_head', dHead, 256], ['batch', batch, 1 << 16]] as const) {
-    if (!Number.isInteger(v) || v < 1 || v > max) throw new RangeError(`the WebGPU training step supports 1 ≤ ${name} ≤ ${max}, not ${v}`);
+    if (!Number.isInteger(v) || v < 1 || v > max) throw new BackendLimitError(`the WebGPU training step supports 1 ≤ ${name} ≤ ${max}, not ${v}`);
   }
 }
 
@@ -242,7 +243,7 @@ export async function trainStepGradientWebGPU(ctx: WebGPUContext, input: TrainSt
   }
   const PD = layout.total - layout.offsets.WQ;
   const denseBytes = batch * PD * 4;
-  if (denseBytes > ctx.device.limits.maxStorageBufferBindingSize) throw new RangeError(`batch ${batch} needs ${denseBytes} bytes of per-sequence gradients, over the device's binding limit`);
+  if (denseBytes > ctx.device.limits.maxStorageBufferBindingSize) throw new BackendLimitError(`batch ${batch} needs ${denseBytes} bytes of per-sequence gradients, over the device's binding limit`);
   const key = `train:${K}:${V}:${D}:${H}`;
   const code = shaders(dims);
   const step = await compilePipeline(ctx, `${key}:step`, code.step);

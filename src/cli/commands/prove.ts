@@ -86,7 +86,9 @@ export function register(program: Command): void {
 
       const t0 = performance.now();
       const { model } = loadModelFile(modelPath);
-      const backend = backendChoice === 'cpu' ? undefined : await openBackendFlag(backendChoice, 'prove');
+      const usesKernels = (strategy.backendKernels ?? []).length > 0;
+      if (backendChoice !== 'cpu' && !usesKernels) process.stderr.write(`prove: ${strategy.name} has no backend kernel; it runs on the cpu\n`);
+      const backend = backendChoice === 'cpu' || !usesKernels ? undefined : await openBackendFlag(backendChoice, 'prove');
       const reporter = progressReporter();
       let result;
       try {
