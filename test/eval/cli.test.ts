@@ -78,7 +78,7 @@ describe.concurrent('mechcert eval', () => {
   });
 
   it.for([
-    [['--backend', 'cuda'], /--backend "cuda" is not available \(available: cpu, webgpu, auto\)/],
+    [['--backend', 'cuda'], /--backend must be one of cpu, webgpu, auto \(got "cuda"\)/],
     [['--threads', '0'], /--threads must be an integer from 1 to 1024/],
     [['--samples', 'many'], /--samples must be an integer/],
     [['--seed', '-1'], /--seed must be an integer from 0/],
