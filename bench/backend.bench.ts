@@ -8,7 +8,8 @@
  * cubicCaseBounds is timed on the whole case table of models/max4-v64-s123 (3 × 64 × 64 × 64 entries), once with
  * every joint bound and once with the prover's threshold (joint bounds only where the decoupled one is near or above
  * −tol), after one warm-up call on one max token; the cubic search end to end (exp tables, kernel, float64 rechecks)
- * is timed per backend in prove.bench.ts.
+ * is timed per backend in prove.bench.ts. bruteForceScan is timed on every sequence of models/max4-v64-s123 with the
+ * prover's band, after one warm-up call on one query token.
  */
 import { performance } from 'node:perf_hooks';
 import { createBackendRegistry, type BackendName } from '../src/backend/index.js';
@@ -16,6 +17,7 @@ import { readModel } from '../src/model/model.js';
 import { pathTables, type PathTables } from '../src/model/paths.js';
 import { paramLayout, type Dims } from '../src/train/forward-backward.js';
 import { cubicSetup, hintBand } from '../src/prove/cubic.js';
+import { bruteForceSetup, scanBand } from '../src/prove/brute-force.js';
 import { maxLikeTables, prng } from '../test/backend/models.js';
 import type { Bench } from './harness.js';
 
@@ -98,7 +100,28 @@ async function cubicTable(name: BackendName, threshold: boolean): Promise<Record
   }
 }
 
+async function bruteForceScan(name: BackendName): Promise<Record<string, number> | void> {
+  const backend = await registry.tryOpen(name, { allowSoftwareAdapter: true });
+  if ('unavailable' in backend) {
+    console.log(`${name}: not run (${backend.unavailable})`);
+    return;
+  }
+  try {
+    const { input } = bruteForceSetup(readModel(new URL('../models/max4-v64-s123.safetensors', import.meta.url).pathname));
+    const band = scanBand(input);
+    await backend.run('bruteForceScan', { input, queries: { start: 0, end: 1 }, band });
+    const t0 = performance.now();
+    const out = await backend.run('bruteForceScan', { input, queries: { start: 0, end: input.V }, band });
+    const seconds = (performance.now() - t0) / 1000;
+    return { 'sequences/s': input.V ** input.K / seconds, 'kernel s': seconds, listed: out.near.length, certain: out.certain };
+  } finally {
+    await backend.dispose();
+  }
+}
+
 export const benches: Bench[] = [
+  { name: 'backend cpu bruteForceScan K=4 V=64', repeats: 1, run: () => bruteForceScan('cpu') },
+  { name: 'backend webgpu bruteForceScan K=4 V=64', repeats: 1, run: () => bruteForceScan('webgpu') },
   { name: 'backend cpu cubicCaseBounds K=4 V=64 every joint bound', repeats: 1, run: () => cubicTable('cpu', false) },
   { name: 'backend webgpu cubicCaseBounds K=4 V=64 every joint bound', repeats: 3, run: () => cubicTable('webgpu', false) },
   { name: 'backend cpu cubicCaseBounds K=4 V=64 prover threshold', repeats: 3, run: () => cubicTable('cpu', true) },

@@ -3,7 +3,8 @@
  * harness's median), the checker's exact-operation count (the proof length), the certificate's size raw and gzip,
  * and the claimed count. Brute force runs once per bench (about 5–15 s each on two cores); cubic three times.
  * MECHCERT_BENCH_MODEL overrides the model; MECHCERT_BENCH_THREADS the threads of both prover and checker.
- * The cubic prover also runs with its case table on WebGPU when an adapter exists (lavapipe included).
+ * The cubic prover also runs with its case table on WebGPU when an adapter exists (lavapipe included), and brute force
+ * with its scan there.
  */
 import { availableParallelism } from 'node:os';
 import { gzipSync } from 'node:zlib';
@@ -63,5 +64,6 @@ export const benches: Bench[] = [
   { name: 'prove/cubic K=4 V=64 --backend webgpu', repeats: 3, run: () => proveOnWebGPU('cubic') },
   { name: 'check/cubic K=4 V=64', repeats: 3, run: () => check('cubic') },
   { name: 'prove/brute-force K=4 V=64', repeats: 1, run: async () => (await prove('brute-force')).figures },
+  { name: 'prove/brute-force K=4 V=64 --backend webgpu', repeats: 1, run: () => proveOnWebGPU('brute-force') },
   { name: 'check/brute-force K=4 V=64', repeats: 1, run: () => check('brute-force') },
 ];

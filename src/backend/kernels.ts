@@ -5,6 +5,7 @@
  * checker.
  */
 import type { PathTables } from '../model/paths.js';
+import type { KernelInput } from '../prove/brute-force-kernel.js';
 import type { CubicWeights } from '../prove/cubic-bounds.js';
 import type { Dims } from '../train/forward-backward.js';
 
@@ -106,6 +107,33 @@ export function checkMRange(V: number, r: { start: number; end: number }): void 
   }
 }
 
+export interface BruteForceScanInput {
+  /** The brute-force prover's float-pass input (src/prove/brute-force-kernel.ts): path tables, exp-table ends, τ, Cmax. */
+  input: KernelInput;
+  /** The query tokens (last positions) whose V^(K−1) sequences each are scanned, [start, end) inside [0, V). */
+  queries: { start: number; end: number };
+  /** Logit units: sequences whose deciding value lies within `band` of the undecided interval are listed. */
+  band: number;
+}
+
+export interface BruteForceScanOutput {
+  /**
+   * Sequences not listed in `near` that the backend classifies as certainly counted by the checker: deciding value
+   * g = max_x s_x / Z below −tol/Z − band (src/prove/brute-force-kernel.ts). Every other unlisted sequence is
+   * classified as certainly not counted.
+   */
+  certain: number;
+  /** Sequences the backend's own float evaluation calls correct (g < 0), listed or not. */
+  floatCorrect: number;
+  /**
+   * Ascending indices (Σ t_p·V^(K−1−p)) of the sequences whose g lies in [−tol/Z − band, tol/Z + band] (or is not a
+   * number): the ones the caller must re-decide. float64 on the CPU, float32 on WebGPU.
+   */
+  near: Uint32Array;
+  /** g of each listed sequence, in the backend's arithmetic. */
+  nearValue: Float64Array;
+}
+
 /** Kernel name → signature. Adding a kernel here makes every backend's `register` fail to typecheck until it is listed. */
 export interface Kernels {
   countCorrectExhaustive: { input: CountCorrectExhaustiveInput; output: CountCorrectExhaustiveOutput };
@@ -114,11 +142,13 @@ export interface Kernels {
   trainStepGradient: { input: TrainStepGradientInput; output: TrainStepGradientOutput };
   /** The cubic proof's per-case float bounds (hints: the prover rechecks near-threshold ones in float64). */
   cubicCaseBounds: { input: CubicCaseBoundsInput; output: CubicCaseBoundsOutput };
+  /** The brute-force prover's float pass (hints: the prover re-decides every listed sequence in float64). */
+  bruteForceScan: { input: BruteForceScanInput; output: BruteForceScanOutput };
 }
 
 export type KernelName = keyof Kernels;
 
-export const KERNEL_NAMES: readonly KernelName[] = ['countCorrectExhaustive', 'sequenceMargins', 'trainStepGradient', 'cubicCaseBounds'];
+export const KERNEL_NAMES: readonly KernelName[] = ['countCorrectExhaustive', 'sequenceMargins', 'trainStepGradient', 'cubicCaseBounds', 'bruteForceScan'];
 
 export const MAX_MARGIN_SEQUENCES = 1 << 24;
 

@@ -10,6 +10,9 @@
  *   otherwise             → undecided here: the caller decides it exactly, as the checker does.
  * `floatCorrect` counts max_x s_x < 0: the float evaluation (with the tables' mid-point weights, which equals the
  * model's float evaluation except on float ties, unless the tables underflow: entries below 2^−F become [0, 1 ulp]).
+ * The deciding value of a sequence is g = max_x s_x / Z (logit units) against the thresholds ±tol/Z; with a band b > 0
+ * the scan also lists the sequences with g within b of the undecided interval, [−tol/Z − b, tol/Z + b], for a caller
+ * that re-decides them (the bruteForceScan kernel, src/backend/kernels.ts, whose float32 results are hints).
  */
 
 export interface KernelInput {
@@ -31,23 +34,38 @@ export interface KernelInput {
 }
 
 export interface KernelTally {
-  /** Sequences the checker certainly counts. */
+  /** Sequences the checker certainly counts, none of them listed in `near`. */
   certain: number;
-  /** Sequences the float evaluation calls correct. */
+  /** Sequences the float evaluation calls correct, listed or not. */
   floatCorrect: number;
-  /** Sequence indices (Σ t_p·V^(K−1−p)) left to the exact decision. */
-  undecided: number[];
+  /**
+   * Sequence indices (Σ t_p·V^(K−1−p)) whose deciding value lies in [−tol/Z − band, tol/Z + band], left to the caller
+   * (with band 0: the undecided ones). Every other sequence is certainly counted or certainly not.
+   */
+  near: number[];
+  /** The deciding value g = max_x s_x / Z of each sequence in `near`. */
+  nearValue: number[];
 }
 
 export function emptyTally(): KernelTally {
-  return { certain: 0, floatCorrect: 0, undecided: [] };
+  return { certain: 0, floatCorrect: 0, near: [], nearValue: [] };
 }
 
-/** Scans the V^(K−1) sequences whose query (last token) is q, adding to `tally`. */
-export function scanQuery(inp: KernelInput, q: number, tally: KernelTally): void {
-  const { V, K, EU, EVOU, PVOU, tau, cmax } = inp;
-  const L = K - 1; // number of non-query positions
-  // H[(p·V + t)·V + x] for this query.
+/** The tally with its near list (and values) in ascending index order, whatever order the queries were scanned in. */
+export function sortNear(tally: KernelTally): KernelTally {
+  const order = tally.near.map((_, j) => j).sort((a, b) => tally.near[a] - tally.near[b]);
+  return { ...tally, near: order.map((j) => tally.near[j]), nearValue: order.map((j) => tally.nearValue[j]) };
+}
+
+/** One query's tables: H[(p·V + t)·V + x], and the mid weight and width of slot (p, t) at [p·V + t]. */
+export interface QueryTables {
+  H: Float64Array;
+  wMid: Float64Array;
+  wWid: Float64Array;
+}
+
+export function queryTables(inp: KernelInput, q: number): QueryTables {
+  const { V, K, EU, EVOU, PVOU } = inp;
   const H = new Float64Array(K * V * V);
   for (let p = 0; p < K; p++) {
     for (let t = 0; t < V; t++) {
@@ -55,7 +73,6 @@ export function scanQuery(inp: KernelInput, q: number, tally: KernelTally): void
       for (let x = 0; x < V; x++) H[o + x] = EU[q * V + x] + EVOU[t * V + x] + PVOU[p * V + x];
     }
   }
-  // Mid weights and widths per (p, t).
   const wMid = new Float64Array(K * V);
   const wWid = new Float64Array(K * V);
   for (let p = 0; p < K; p++) {
@@ -68,6 +85,74 @@ export function scanQuery(inp: KernelInput, q: number, tally: KernelTally): void
       wWid[p * V + t] = eh * ph - el * pl;
     }
   }
+  return { H, wMid, wWid };
+}
+
+/** One sequence's float values: worst = max_{x≠m} s_x (already minus s_m), Z and tol. */
+export interface SequenceValues {
+  worst: number;
+  z: number;
+  tol: number;
+}
+
+/** Adds one scanned sequence to `tally`: counted for sure, listed as near (band `band`, logit units), or neither. */
+export function recordSequence(tally: KernelTally, index: number, worst: number, z: number, tol: number, band: number): void {
+  if (worst < 0) tally.floatCorrect++;
+  const reach = tol + band * z;
+  if (worst < -reach) tally.certain++;
+  else if (worst <= reach) {
+    tally.near.push(index);
+    tally.nearValue.push(worst / z);
+  }
+}
+
+/**
+ * The float pass's values for single sequences by index, each computed alone but in scanQuery's order of operations
+ * (query slot first, then positions 0..K−2), so bit for bit what scanQuery computes for it. Query tables are cached.
+ */
+export function sequenceValues(inp: KernelInput): (index: number) => SequenceValues {
+  const { V, K, tau, cmax } = inp;
+  const cache = new Map<number, QueryTables>();
+  const tok = new Int32Array(K);
+  const acc = new Float64Array(V);
+  return (index) => {
+    let r = index;
+    for (let p = K - 1; p >= 0; p--) {
+      tok[p] = r % V;
+      r = Math.floor(r / V);
+    }
+    const q = tok[K - 1];
+    let tables = cache.get(q);
+    if (!tables) cache.set(q, (tables = queryTables(inp, q)));
+    const { H, wMid, wWid } = tables;
+    let m = 0;
+    for (let p = 0; p < K; p++) if (tok[p] > m) m = tok[p];
+    const wq = wMid[(K - 1) * V + q];
+    const oq = ((K - 1) * V + q) * V;
+    for (let x = 0; x < V; x++) acc[x] = wq * H[oq + x];
+    let z = wq;
+    let wid = wWid[(K - 1) * V + q];
+    for (let p = 0; p < K - 1; p++) {
+      const w = wMid[p * V + tok[p]];
+      const o = (p * V + tok[p]) * V;
+      for (let x = 0; x < V; x++) acc[x] = acc[x] + w * H[o + x];
+      z = z + w;
+      wid = wid + wWid[p * V + tok[p]];
+    }
+    let worst = -Infinity;
+    for (let x = 0; x < V; x++) if (x !== m && acc[x] > worst) worst = acc[x];
+    return { worst: worst - acc[m], z, tol: tau * z + cmax * wid };
+  };
+}
+
+/**
+ * Scans the V^(K−1) sequences whose query (last token) is q, adding to `tally`; lists those within `band` (logit
+ * units, default 0) of the undecided interval.
+ */
+export function scanQuery(inp: KernelInput, q: number, tally: KernelTally, band = 0): void {
+  const { V, K, tau, cmax } = inp;
+  const L = K - 1; // number of non-query positions
+  const { H, wMid, wWid } = queryTables(inp, q);
   // Level d holds the partial sums over the query slot and positions 0..d−1.
   const acc: Float64Array[] = Array.from({ length: L + 1 }, () => new Float64Array(V));
   const zAcc = new Float64Array(L + 1);
@@ -86,11 +171,8 @@ export function scanQuery(inp: KernelInput, q: number, tally: KernelTally): void
   if (L === 0) {
     // K = 1: the single sequence (q); its max is q.
     let worst = -Infinity;
-    for (let x = 0; x < V; x++) if (x !== q) worst = Math.max(worst, acc[0][x] - acc[0][q]);
-    if (worst < 0) tally.floatCorrect++;
-    const tol = tau * zAcc[0] + cmax * dAcc[0];
-    if (worst < -tol) tally.certain++;
-    else if (worst <= tol) tally.undecided.push(q);
+    for (let x = 0; x < V; x++) if (x !== q && acc[0][x] > worst) worst = acc[0][x];
+    recordSequence(tally, q, worst - acc[0][q], zAcc[0], tau * zAcc[0] + cmax * dAcc[0], band);
     return;
   }
   const tok = new Int32Array(L);
@@ -128,11 +210,8 @@ export function scanQuery(inp: KernelInput, q: number, tally: KernelTally): void
         const s = a[x] + w * H[o + x];
         if (s > worst) worst = s;
       }
-      worst -= gm;
-      if (worst < 0) tally.floatCorrect++;
-      const tol = tau * (zAcc[d] + w) + cmax * (dAcc[d] + wWid[base + t]);
-      if (worst < -tol) tally.certain++;
-      else if (worst <= tol) tally.undecided.push((idxAcc[d] + t) * V + q);
+      const z = zAcc[d] + w;
+      recordSequence(tally, (idxAcc[d] + t) * V + q, worst - gm, z, tau * z + cmax * (dAcc[d] + wWid[base + t]), band);
     }
     // Climb to the next prefix.
     d--;

@@ -11,12 +11,13 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import type { Backend } from '../backend/registry.js';
 import type { Model } from '../model/model.js';
 import { pathTables } from '../model/paths.js';
 import { adaptiveFracBits, attentionTables, type AttentionTables } from './attention.js';
 import { FORMAT, PROVER, type Certificate } from './certificate.js';
 import { exactOV, rescale } from './exact.js';
-import { emptyTally, scanQuery, type KernelInput, type KernelTally } from './brute-force-kernel.js';
+import { emptyTally, recordSequence, scanQuery, sequenceValues, sortNear, type KernelInput, type KernelTally } from './brute-force-kernel.js';
 import type { Progress, ProveOptions, ProveResult, Strategy } from './strategy.js';
 
 /** Significant bits kept by the smallest exp-table entry, and the cap on fracBits (the checker's MAX_FRAC_BITS). */
@@ -24,6 +25,12 @@ const SIGNIFICANT_BITS = 64;
 const MAX_FRAC_BITS = 256;
 /** Float error of a coefficient relative to the table scale (far above the ~1e-14 actually seen). */
 const REL_TOL = 1e-9;
+/** float32 unit roundoff. */
+const U32 = 2 ** -24;
+/** Safety factor of the backend band over the first-order float32 error estimate of a deciding value. */
+const BAND_SAFETY = 16;
+/** Sequences per bruteForceScan call on a backend (progress is reported between calls). */
+const BACKEND_CHUNK_SEQUENCES = 1 << 22;
 /** Below this many sequences the scan runs on the main thread (worker start-up costs more). */
 const INLINE_SEQUENCES = 1 << 16;
 /** Largest V^K the prover enumerates. */
@@ -92,7 +99,7 @@ export async function scanAll(input: KernelInput, threads: number, progress: Pro
       scanQuery(input, q, tally);
       tick();
     }
-    return tally;
+    return sortNear(tally);
   }
   const chunks = Array.from({ length: n }, (_, i) => queries.filter((q) => q % n === i));
   const tallies = await Promise.all(chunks.map((qs) => runWorker(input, qs, tick)));
@@ -100,17 +107,15 @@ export async function scanAll(input: KernelInput, threads: number, progress: Pro
   for (const t of tallies) {
     out.certain += t.certain;
     out.floatCorrect += t.floatCorrect;
-    for (const i of t.undecided) out.undecided.push(i);
+    out.near.push(...t.near);
+    out.nearValue.push(...t.nearValue);
   }
-  out.undecided.sort((a, b) => a - b);
-  return out;
+  return sortNear(out);
 }
 
-export async function bruteForceCertificate(model: Model, options: ProveOptions = {}, progress: Progress = () => {}): Promise<ProveResult> {
-  const t0 = performance.now();
+/** The exp tables and the float pass's input for a model (fracBits: options.fracBits, else adaptive). */
+export function bruteForceSetup(model: Model, options: ProveOptions = {}): { att: AttentionTables; input: KernelInput } {
   const { k: K, vocab: V } = model.config;
-  if (V ** K > MAX_SEQUENCES) throw new RangeError(`V^K = ${V}^${K} sequences is too many to enumerate (limit ${MAX_SEQUENCES})`);
-  progress({ phase: 'exp tables', fraction: 0 });
   const att = attentionTables(model, options.fracBits ?? ((qk, rHi) => adaptiveFracBits(qk, rHi, SIGNIFICANT_BITS, 64, MAX_FRAC_BITS)));
   const T = pathTables(model);
   const maxAbs = (a: Float64Array) => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
@@ -121,18 +126,92 @@ export async function bruteForceCertificate(model: Model, options: ProveOptions 
     tau: REL_TOL * (1 + S),
     cmax: 2 * S,
   };
+  return { att, input };
+}
+
+/**
+ * The band (logit units) inside which a float32 backend's deciding values are re-decided in float64. A first-order
+ * estimate of the float32 error of g = Σ_p ŵ_p·c_p / Σ_p ŵ_p with |c_p| ≤ Cmax (u = 2^−24): rounding the tables and
+ * forming a coefficient (six entries, four additions) ≲ 6u·Cmax; the weights' relative error (exp and its argument)
+ * ≲ 8u, through numerator and denominator ≲ 16u·Cmax; K-term sums ≲ 2K·u·Cmax; the quotient and the threshold
+ * ≲ 2u·Cmax. The band is BAND_SAFETY times u·Cmax·(24 + 2K): a heuristic for hints (the conformance suite and the
+ * prover's note report the largest error actually seen), never part of a proof.
+ */
+export function scanBand(input: KernelInput): number {
+  return BAND_SAFETY * U32 * input.cmax * (24 + 2 * input.K);
+}
+
+/**
+ * The float pass on `backend`'s bruteForceScan kernel, in chunks of queries. The kernel counts the sequences it
+ * classifies as certainly counted outside the band and lists the rest near the thresholds, for settle to re-decide
+ * in float64, so the result equals scanAll's wherever the backend's error is below the band. Whatever the backend
+ * returns is a hint: a wrong count can only make the checker reject the claim.
+ */
+async function scanOnBackend(input: KernelInput, backend: Backend, band: number, progress: Progress): Promise<{ tally: KernelTally; kernelSeconds: number }> {
+  const { V, K } = input;
+  const chunk = Math.max(1, Math.floor(BACKEND_CHUNK_SEQUENCES / V ** (K - 1)));
+  const tally = emptyTally();
+  let kernelSeconds = 0;
+  for (let start = 0; start < V; start += chunk) {
+    progress({ phase: `sequences (${backend.name})`, fraction: start / V });
+    const k0 = performance.now();
+    const out = await backend.run('bruteForceScan', { input, queries: { start, end: Math.min(V, start + chunk) }, band });
+    kernelSeconds += (performance.now() - k0) / 1000;
+    tally.certain += out.certain;
+    tally.floatCorrect += out.floatCorrect;
+    for (let j = 0; j < out.near.length; j++) {
+      tally.near.push(out.near[j]);
+      tally.nearValue.push(out.nearValue[j]);
+    }
+  }
+  progress({ phase: 'sequences', fraction: 1 });
+  return { tally: sortNear(tally), kernelSeconds };
+}
+
+/**
+ * Re-decides a scan's listed sequences by the float64 rule (sequenceValues, the same values scanQuery computes):
+ * those certainly counted, those the float evaluation calls correct, and (in `near`) those left to the exact
+ * decision; `maxError` is the largest |listed value − float64 value| (0 for a float64 scan).
+ */
+function settle(input: KernelInput, scanned: KernelTally): { settled: KernelTally; maxError: number } {
+  const values = sequenceValues(input);
+  const settled = emptyTally();
+  let maxError = 0;
+  scanned.near.forEach((i, j) => {
+    const { worst, z, tol } = values(i);
+    recordSequence(settled, i, worst, z, tol, 0);
+    const err = Math.abs(scanned.nearValue[j] - worst / z);
+    if (Number.isFinite(err)) maxError = Math.max(maxError, err);
+  });
+  return { settled, maxError };
+}
+
+export async function bruteForceCertificate(model: Model, options: ProveOptions = {}, progress: Progress = () => {}): Promise<ProveResult> {
+  const t0 = performance.now();
+  const { k: K, vocab: V } = model.config;
+  if (V ** K > MAX_SEQUENCES) throw new RangeError(`V^K = ${V}^${K} sequences is too many to enumerate (limit ${MAX_SEQUENCES})`);
+  progress({ phase: 'exp tables', fraction: 0 });
+  const { att, input } = bruteForceSetup(model, options);
   const tTables = performance.now();
+  // The cpu backend's bruteForceScan is the one-thread float64 reference; scanAll computes the same on worker threads.
+  const backend = options.backend && options.backend.name !== 'cpu' && options.backend.has('bruteForceScan') ? options.backend : undefined;
+  const band = backend ? scanBand(input) : 0;
   const threads = options.threads ?? availableParallelism();
-  const tally = await scanAll(input, threads, progress);
+  const onBackend = backend ? await scanOnBackend(input, backend, band, progress) : undefined;
+  const tally = onBackend ? onBackend.tally : await scanAll(input, threads, progress);
   const tScan = performance.now();
+  // Every sequence outside `near` is certainly counted (tally.certain, all float-correct) or certainly not.
+  const { settled, maxError } = settle(input, tally);
+  const undecided = settled.near;
+  const floatCorrect = tally.certain + settled.floatCorrect;
   let exactCounted = 0;
-  if (tally.undecided.length > 0) {
-    progress({ phase: 'exact fallback', message: `${tally.undecided.length} sequences` });
+  if (undecided.length > 0) {
+    progress({ phase: 'exact fallback', message: `${undecided.length} sequences` });
     const decide = exactDecider(model, att);
-    for (const i of tally.undecided) if (decide(i)) exactCounted++;
+    for (const i of undecided) if (decide(i)) exactCounted++;
   }
   const tEnd = performance.now();
-  const correct = BigInt(tally.certain + exactCounted);
+  const correct = BigInt(tally.certain + settled.certain + exactCounted);
   const total = BigInt(V) ** BigInt(K);
   const certificate: Certificate = {
     format: FORMAT,
@@ -142,13 +221,20 @@ export async function bruteForceCertificate(model: Model, options: ProveOptions 
     },
     prover: { ...PROVER },
   };
-  const diff = tally.floatCorrect - Number(correct);
+  const diff = floatCorrect - Number(correct);
   const notes = [
-    `float evaluation: ${tally.floatCorrect} correct; the claim is ${diff === 0 ? 'equal to it' : `${Math.abs(diff)} ${diff > 0 ? 'below' : 'above'} it`}` +
-      (tally.undecided.length > 0
-        ? ` (${tally.undecided.length} sequences within the float tolerance of a tie were decided exactly: ${exactCounted} proved)`
+    `float evaluation: ${floatCorrect} correct; the claim is ${diff === 0 ? 'equal to it' : `${Math.abs(diff)} ${diff > 0 ? 'below' : 'above'} it`}` +
+      (undecided.length > 0
+        ? ` (${undecided.length} sequences within the float tolerance of a tie were decided exactly: ${exactCounted} proved)`
         : ' (no sequence was within the float tolerance of a tie)'),
   ];
+  if (backend) {
+    notes.push(
+      `scan on ${backend.description}: ${tally.near.length} sequences rechecked in float64 (band ${band.toPrecision(3)}, largest error seen ${maxError.toPrecision(3)}; ` +
+        `the backend's own float evaluation: ${tally.floatCorrect} correct)`,
+    );
+    if (maxError > band / 2) notes.push('warning: a deciding value was off by more than half the band; the claim may differ from the CPU scan\'s (the checker decides)');
+  }
   return {
     certificate,
     notes,
@@ -156,10 +242,10 @@ export async function bruteForceCertificate(model: Model, options: ProveOptions 
       'tables s': (tTables - t0) / 1000,
       'scan s': (tScan - tTables) / 1000,
       'exact s': (tEnd - tScan) / 1000,
-      threads: Math.max(1, Math.min(threads, V)),
+      ...(onBackend ? { 'kernel s': onBackend.kernelSeconds, rechecked: tally.near.length } : { threads: Math.max(1, Math.min(threads, V)) }),
       fracBits: att.expE.step.fracBits,
-      floatCorrect: tally.floatCorrect,
-      undecided: tally.undecided.length,
+      floatCorrect,
+      undecided: undecided.length,
       undecidedCounted: exactCounted,
     },
   };
@@ -170,5 +256,6 @@ export const bruteForce: Strategy = {
   group: 'brute force',
   complexity: 'V^(K+1)·K·d',
   description: 'Every sequence checked: the checker enumerates all V^K inputs against exact exp enclosures.',
+  backendKernels: ['bruteForceScan'],
   prove: bruteForceCertificate,
 };

@@ -16,7 +16,12 @@
  *     (float32 backends), and the batch's correct count is equal;
  *   - cubic-bounds-close: every cubicCaseBounds entry is within a tenth of the prover's hint band (src/prove/cubic.ts
  *     hintBand) of the float64 bound, on random, large-weight (weights near e^−350) and trained models; the joint
- *     bound is never above the decoupled one; below `jointAbove` the joint entry is the decoupled one.
+ *     bound is never above the decoupled one; below `jointAbove` the joint entry is the decoupled one;
+ *   - brute-force-scan-close: bruteForceScan's counts, once its listed sequences are re-decided in float64, equal the
+ *     float64 scan's (certain, float-correct, undecided ⊆ listed); the listed set covers every sequence whose float64
+ *     deciding value is within half the prover's band (src/prove/brute-force.ts scanBand) of the undecided interval,
+ *     and every listed value is within half the band of the float64 one; on random, large-weight (weights near e^−350)
+ *     and trained models.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendRegistry, createBackendRegistry, KERNEL_NAMES, KernelNotRegisteredError, parseBackendChoice, type Backend, type BackendName } from '../../src/backend/index.js';
@@ -28,6 +33,8 @@ import { MaxOfKNet } from '../../src/train/forward-backward.js';
 import { CubicBounds } from '../../src/prove/cubic-bounds.js';
 import { cubicSetup, hintBand } from '../../src/prove/cubic.js';
 import { readModel, type Model } from '../../src/model/model.js';
+import { bruteForceSetup, scanBand } from '../../src/prove/brute-force.js';
+import { emptyTally, recordSequence, scanQuery, sequenceValues } from '../../src/prove/brute-force-kernel.js';
 import { buildModel } from '../prove/models.js';
 import { prng, maxLikeTables, randomTables } from './models.js';
 
@@ -287,6 +294,51 @@ for (const backend of present) {
         console.log(`${backend.name} cubicCaseBounds ${c.name}: ${entries} entries, max |error| ${worst.toExponential(2)} (band ${band.toExponential(2)})`);
         expect(entries).toBeGreaterThan(0);
         expect(worst).toBeLessThanOrEqual(band / 10);
+      }, 120_000);
+    }
+
+    const scanModels: Array<{ name: string; model: () => Model; queries?: { start: number; end: number } }> = [
+      { name: 'normal K=3 V=7', model: () => buildModel({ kind: 'normal', vocab: 7, k: 3, dModel: 6, dHead: 4, seed: 11, scale: 1 }).model },
+      { name: 'solver K=4 V=8', model: () => buildModel({ kind: 'solver', vocab: 8, k: 4, dModel: 8, dHead: 3, seed: 12, scale: 0.3 }).model },
+      { name: 'integer K=3 V=6', model: () => buildModel({ kind: 'integer', vocab: 6, k: 3, dModel: 4, dHead: 2, seed: 14, scale: 1 }).model },
+      { name: 'large-weight K=2 V=3', model: () => buildModel({ kind: 'large', vocab: 3, k: 2, dModel: 2, dHead: 1, seed: 1356308668, scale: 0.3 }).model },
+      { name: 'large-weight K=5 V=5', model: () => buildModel({ kind: 'large', vocab: 5, k: 5, dModel: 3, dHead: 2, seed: 13, scale: 1 }).model },
+      { name: 'trained max4-v64-s123, queries [40, 42)', model: () => readModel('models/max4-v64-s123.safetensors'), queries: { start: 40, end: 42 } },
+    ];
+    for (const c of scanModels) {
+      it(`brute-force-scan-close: bruteForceScan on ${c.name}`, async () => {
+        const { input } = bruteForceSetup(c.model());
+        const queries = c.queries ?? { start: 0, end: input.V };
+        const band = scanBand(input);
+        const reference = emptyTally();
+        const halfBand = emptyTally();
+        for (let q = queries.start; q < queries.end; q++) {
+          scanQuery(input, q, reference);
+          scanQuery(input, q, halfBand, band / 2);
+        }
+        const out = await backend.run('bruteForceScan', { input, queries, band });
+        // Re-decide the listed sequences in float64, as the prover does.
+        const values = sequenceValues(input);
+        const settled = emptyTally();
+        for (const i of out.near) {
+          const v = values(i);
+          recordSequence(settled, i, v.worst, v.z, v.tol, 0);
+        }
+        // An infinite band lists every sequence with its value: the error over the whole range.
+        const everything = await backend.run('bruteForceScan', { input, queries, band: Infinity });
+        expect(everything.near.length).toBe(input.V ** (input.K - 1) * (queries.end - queries.start));
+        let worst = 0;
+        everything.near.forEach((i, j) => {
+          const v = values(i);
+          worst = Math.max(worst, Math.abs(everything.nearValue[j] - v.worst / v.z));
+        });
+        expect(out.certain + settled.certain).toBe(reference.certain);
+        expect(out.certain + settled.floatCorrect).toBe(reference.floatCorrect);
+        expect(settled.near).toEqual([...reference.near].sort((a, b) => a - b));
+        const listed = new Set(out.near);
+        for (const i of halfBand.near) expect(listed.has(i), `sequence ${i} within band/2 but not listed`).toBe(true);
+        console.log(`${backend.name} bruteForceScan ${c.name}: ${out.near.length} listed (${halfBand.near.length} within band/2), max |error| ${worst.toExponential(2)} (band ${band.toExponential(2)})`);
+        expect(worst).toBeLessThanOrEqual(band / 2);
       }, 120_000);
     }
   });

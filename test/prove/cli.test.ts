@@ -114,10 +114,20 @@ describe.skipIf(gpuMissing !== undefined)(`mechcert prove --backend webgpu${gpuM
     expect(readFileSync(join(dir, 'cubic-gpu.json')).equals(readFileSync(join(dir, 'cubic-cpu.json')))).toBe(true);
   });
 
+  it('brute-force: the scan on the GPU gives the committed certificate of the shipped model byte for byte', () => {
+    const out = join(dir, 'bf-gpu.json');
+    const r = mechcert('prove', join(root, 'models/max4-v64-s123.safetensors'), '--strategy', 'brute-force', '--backend', 'webgpu', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/scan on webgpu .*rechecked in float64/);
+    expect(readFileSync(out).equals(readFileSync(join(root, 'certificates/max4-v64-s123.brute-force.json')))).toBe(true);
+  }, 120_000);
+
   it('a strategy without a backend kernel says so and runs on the cpu', () => {
-    const r = mechcert('prove', model, '--strategy', 'brute-force', '--out', join(dir, 'bf-gpu.json'), '--backend', 'webgpu');
+    const list = JSON.parse(mechcert('strategies', '--json').stdout) as { name: string; group: string }[];
+    const name = list.find((s) => s.group !== 'brute force' && s.group !== 'cubic')!.name;
+    const r = mechcert('prove', model, '--strategy', name, '--out', join(dir, 'no-kernel-gpu.json'), '--backend', 'webgpu');
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^prove: brute-force has no backend kernel; it runs on the cpu$/m);
+    expect(r.stderr).toContain(`prove: ${name} has no backend kernel; it runs on the cpu\n`);
   });
 
   it('a model beyond the WebGPU kernels\' limits is refused in one line (exit 2)', () => {

@@ -6,6 +6,7 @@ import { checkMRange, cubicTableEntries, MAX_MARGIN_SEQUENCES, resolveRange } fr
 import type { BackendProvider } from '../registry.js';
 import { MaxOfKNet } from '../../train/forward-backward.js';
 import { CubicBounds } from '../../prove/cubic-bounds.js';
+import { emptyTally, scanQuery, sortNear } from '../../prove/brute-force-kernel.js';
 import { countCorrectRange, marginsRange } from './reference.js';
 
 export type CpuContext = { threads: number };
@@ -50,6 +51,13 @@ export const cpuBackend: BackendProvider<CpuContext> = {
         }
       }
       return { bounds };
+    },
+    bruteForceScan: async (_ctx, { input, queries, band }) => {
+      checkMRange(input.V, queries);
+      const tally = emptyTally();
+      for (let q = queries.start; q < queries.end; q++) scanQuery(input, q, tally, band);
+      const { certain, floatCorrect, near, nearValue } = sortNear(tally);
+      return { certain, floatCorrect, near: Uint32Array.from(near), nearValue: Float64Array.from(nearValue) };
     },
   },
 };

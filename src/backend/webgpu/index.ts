@@ -4,6 +4,7 @@
  */
 import type { BackendProvider } from '../registry.js';
 import { closeWebGPU, openWebGPU, type WebGPUContext } from './device.js';
+import { bruteForceScanWebGPU } from './brute-force.js';
 import { cubicCaseBoundsWebGPU } from './cubic.js';
 import { countCorrectExhaustiveWebGPU, sequenceMarginsWebGPU } from './exhaustive.js';
 import { trainStepGradientWebGPU } from './train-step.js';
@@ -19,5 +20,6 @@ export const webgpuBackend: BackendProvider<WebGPUContext> = {
     sequenceMargins: sequenceMarginsWebGPU,
     trainStepGradient: trainStepGradientWebGPU,
     cubicCaseBounds: cubicCaseBoundsWebGPU,
+    bruteForceScan: bruteForceScanWebGPU,
   },
 };
