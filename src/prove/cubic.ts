@@ -129,7 +129,7 @@ export function cubicSetup(model: Model, options: ProveOptions & { joint?: Cubic
  */
 function searchMax(setup: CubicSetup, m: number, classify: CaseClassifier, state: SearchState): void {
   const { bounds, tol, onBound } = setup;
-  const binom = (c: number) => binomial(setup.T.k - 1, c);
+  const binom = Array.from({ length: setup.T.k }, (_, c) => binomial(setup.T.k - 1, c));
   for (let q = 0; q <= m; q++) {
     const L0 = bounds.caseZero(q);
     onBound?.(q, m, 0, m, L0);
@@ -144,7 +144,7 @@ function searchMax(setup: CubicSetup, m: number, classify: CaseClassifier, state
       const b = roundBoundUp(worst + tol);
       if (b === null) continue;
       state.cases.push(joint === 0n ? { q, m, c, good: good.toString(16), bound: b } : { q, m, c, good: good.toString(16), joint: joint.toString(16), bound: b });
-      state.correct += binom(c) * BigInt(count) ** BigInt(c);
+      state.correct += binom[c] * BigInt(count) ** BigInt(c);
       for (let j = joint; j > 0n; j >>= 1n) state.jointTokens += Number(j & 1n);
     }
   }

@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createBackendRegistry } from '../../src/backend/index.js';
 import { writeModel } from '../../src/model/model.js';
-import { randomModel } from './models.js';
+import { randomModel, webgpuUnavailable } from './models.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mechcert-backend-cli-'));
@@ -18,9 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const PATH = join(dir, 'random.safetensors');
 writeModel(PATH, randomModel(4, 12, 16, 8, 11));
 
-const probe = await createBackendRegistry().tryOpen('webgpu', { allowSoftwareAdapter: true });
-const noAdapter = 'unavailable' in probe ? probe.unavailable : undefined;
-if (!('unavailable' in probe)) await probe.dispose();
+const noAdapter = await webgpuUnavailable();
 
 function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

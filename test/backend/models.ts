@@ -3,6 +3,7 @@
  * `randomTables` (a random model's path tables, via src/model/paths.ts) and `maxLikeTables` (tables built so that
  * attention picks the largest token and the OV path copies it: accurate, with a few errors near small maxima).
  */
+import { createBackendRegistry } from '../../src/backend/index.js';
 import type { Model } from '../../src/model/model.js';
 import { pathTables, type PathTables } from '../../src/model/paths.js';
 import { prng } from '../prove/models.js';
@@ -57,4 +58,12 @@ export function maxLikeTables(k: number, vocab: number, seed: number, slope = 0.
   for (let q = 0; q < V; q++) for (let t = 0; t < V; t++) EQKE[q * V + t] = slope * t + n();
   const EQKP = Float64Array.from({ length: V * k }, n);
   return { k, vocab: V, scale: 1, EU, EVOU, PVOU, EQKE, EQKP };
+}
+
+/** Why no WebGPU adapter (lavapipe included) opens here, or undefined when one does; the probe's device is closed. */
+export async function webgpuUnavailable(): Promise<string | undefined> {
+  const probe = await createBackendRegistry().tryOpen('webgpu', { allowSoftwareAdapter: true });
+  if ('unavailable' in probe) return probe.unavailable;
+  await probe.dispose();
+  return undefined;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createBackendRegistry } from '../../src/backend/index.js';
+import { webgpuUnavailable } from '../backend/models.js';
 import { buildModel } from './models.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -100,9 +100,7 @@ describe('mechcert prove and check', () => {
   });
 });
 
-const gpu = await createBackendRegistry().tryOpen('webgpu', { allowSoftwareAdapter: true });
-const gpuMissing = 'unavailable' in gpu ? gpu.unavailable : undefined;
-if (!('unavailable' in gpu)) await gpu.dispose();
+const gpuMissing = await webgpuUnavailable();
 
 describe.skipIf(gpuMissing !== undefined)(`mechcert prove --backend webgpu${gpuMissing ? ` (NOT RUN: ${gpuMissing})` : ''}`, () => {
   it('cubic: the case table on the GPU gives the cpu certificate byte for byte', () => {

@@ -6,6 +6,9 @@
  * soundness: a sequence is surely correct / possibly correct when its float logit margin is above +tol / −tol.
  */
 import fc from 'fast-check';
+import { expect } from 'vitest';
+import { checkCertificate } from '../../checker/check.js';
+import { certificateBytes, type Certificate } from '../../src/prove/certificate.js';
 import { parseModel, serializeModel, type Model } from '../../src/model/model.js';
 import { logitsFromTables, pathTables } from '../../src/model/paths.js';
 
@@ -121,4 +124,15 @@ export function floatTruth(model: Model): FloatTruth {
     if (margin > 0) float++;
   }
   return { total, sure, maybe, float };
+}
+
+/**
+ * The checker's verdict on a certificate the prover built from corrupted backend hints: 'rejected', or 'verified'
+ * after asserting that the checked count is sound (≤ the sequences the float ground truth calls possibly correct).
+ */
+export async function judgeCorrupted(certificate: Certificate, bytes: Uint8Array, model: Model): Promise<'verified' | 'rejected'> {
+  const verdict = await checkCertificate(certificateBytes(certificate), bytes);
+  if (!verdict.verified) return 'rejected';
+  expect(Number(verdict.counted)).toBeLessThanOrEqual(floatTruth(model).maybe);
+  return 'verified';
 }

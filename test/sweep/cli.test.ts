@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createBackendRegistry } from '../../src/backend/index.js';
+import { webgpuUnavailable } from '../backend/models.js';
 import { readModel } from '../../src/model/model.js';
 import { modelFileName, settingsKey, type TrainSettings } from '../../src/sweep/cache.js';
 
@@ -19,9 +19,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mechcert-sweep-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const probe = await createBackendRegistry().tryOpen('webgpu', { allowSoftwareAdapter: true });
-const noAdapter = 'unavailable' in probe ? probe.unavailable : undefined;
-if (!('unavailable' in probe)) await probe.dispose();
+const noAdapter = await webgpuUnavailable();
 
 function mechcert(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createBackendRegistry } from '../../src/backend/index.js';
+import { webgpuUnavailable } from '../backend/models.js';
 import { readModel } from '../../src/model/model.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -16,9 +16,7 @@ function mechcert(...args: string[]) {
 
 const small = ['--k', '3', '--vocab', '6', '--d-model', '8', '--d-head', '8', '--steps', '40', '--batch', '16'];
 
-const probe = await createBackendRegistry().tryOpen('webgpu', { allowSoftwareAdapter: true });
-const noAdapter = 'unavailable' in probe ? probe.unavailable : undefined;
-if (!('unavailable' in probe)) await probe.dispose();
+const noAdapter = await webgpuUnavailable();
 
 describe('mechcert train', () => {
   it('writes the same file twice for one seed, another for another seed, with accuracy over all V^K', () => {

@@ -13,7 +13,7 @@
 import { emptyTally, queryTables, scanQuery, sortNear, type KernelInput, type KernelTally } from '../../prove/brute-force-kernel.js';
 import { checkMRange, type BruteForceScanInput, type BruteForceScanOutput } from '../kernels.js';
 import { BackendLimitError } from '../registry.js';
-import { checkAlive, compilePipeline, readBack, scoped, scratchBuffer, Usage, type WebGPUContext } from './device.js';
+import { checkAlive, clampF32, compilePipeline, encodePass, LOG_ZERO, readBack, scoped, scratchBuffer, uploadStorage, Usage, type WebGPUContext } from './device.js';
 import { MAX_K } from './shaders.js';
 
 const WORKGROUP = 64;
@@ -26,8 +26,6 @@ const PARAMS_BYTES = 32;
 export const NEAR_CAPACITY = 1 << 20;
 /** Largest V^K: sequence indices are u32 and counts too. */
 const MAX_SEQUENCES = 2 ** 31;
-const LOG_ZERO = -1e30;
-const F32_LIMIT = 3e38;
 
 export function bruteForceShader(K: number, V: number): string {
   return /* wgsl */ `
@@ -152,18 +150,10 @@ function buffersFor(ctx: WebGPUContext, inp: KernelInput): ScanBuffers {
       wt[at + 2] = wMid[j] > 0 ? wWid[j] / wMid[j] : 0;
     }
   }
-  const upload = (data: Float32Array, label: string): GPUBuffer => {
-    const buffer = ctx.device.createBuffer({ size: data.byteLength, usage: Usage.STORAGE | Usage.COPY_DST, label });
-    ctx.device.queue.writeBuffer(buffer, 0, data);
-    ctx.owned.push(buffer);
-    return buffer;
-  };
-  const buffers = { tab: upload(tab, 'brute-force tables'), wt: upload(wt, 'brute-force log weights') };
+  const buffers = { tab: uploadStorage(ctx, tab, 'brute-force tables'), wt: uploadStorage(ctx, wt, 'brute-force log weights') };
   uploaded.set(inp, { ctx, buffers });
   return buffers;
 }
-
-const clampF32 = (x: number) => Math.max(-F32_LIMIT, Math.min(F32_LIMIT, x));
 
 /** Scans queries [qStart, qEnd) in one submission; on list overflow, halves the range or scans one query on the CPU. */
 async function scanRange(ctx: WebGPUContext, inp: KernelInput, qStart: number, qEnd: number, band: number, out: KernelTally): Promise<void> {
@@ -194,25 +184,14 @@ async function scanRange(ctx: WebGPUContext, inp: KernelInput, qStart: number, q
     const encoder = device.createCommandEncoder();
     encoder.clearBuffer(counters);
     for (let d = 0; d < dispatches; d++) {
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipe);
-      pass.setBindGroup(
-        0,
-        device.createBindGroup({
-          layout: pipe.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: buffers.tab } },
-            { binding: 1, resource: { buffer: buffers.wt } },
-            { binding: 2, resource: { buffer: params, offset: d * PARAMS_STRIDE, size: PARAMS_BYTES } },
-            { binding: 3, resource: { buffer: counters } },
-            { binding: 4, resource: { buffer: list, size: 8 * NEAR_CAPACITY } },
-          ],
-        }),
-      );
-      const groups = Math.ceil(Math.min(DISPATCH_SEQUENCES, total - d * DISPATCH_SEQUENCES) / WORKGROUP);
-      const x = Math.min(groups, 32768);
-      pass.dispatchWorkgroups(x, Math.ceil(groups / x));
-      pass.end();
+      const entries = [
+        { binding: 0, resource: { buffer: buffers.tab } },
+        { binding: 1, resource: { buffer: buffers.wt } },
+        { binding: 2, resource: { buffer: params, offset: d * PARAMS_STRIDE, size: PARAMS_BYTES } },
+        { binding: 3, resource: { buffer: counters } },
+        { binding: 4, resource: { buffer: list, size: 8 * NEAR_CAPACITY } },
+      ];
+      encodePass(device, encoder, pipe, entries, Math.ceil(Math.min(DISPATCH_SEQUENCES, total - d * DISPATCH_SEQUENCES) / WORKGROUP));
     }
     device.queue.submit([encoder.finish()]);
   });

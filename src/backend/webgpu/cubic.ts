@@ -13,15 +13,12 @@ import type { PathTables } from '../../model/paths.js';
 import type { CubicWeights } from '../../prove/cubic-bounds.js';
 import { checkMRange, cubicTableEntries, type CubicCaseBoundsInput, type CubicCaseBoundsOutput } from '../kernels.js';
 import { BackendLimitError } from '../registry.js';
-import { checkAlive, compilePipeline, readBack, scoped, scratchBuffer, Usage, type WebGPUContext } from './device.js';
+import { checkAlive, clampF32, compilePipeline, encodePass, LOG_ZERO, readBack, scoped, scratchBuffer, uploadStorage, Usage, type WebGPUContext } from './device.js';
 import { MAX_K } from './shaders.js';
 
 const WORKGROUP = 64;
 /** Entries per dispatch: 65,536 workgroups of 64, laid out as 32,768 × 2 (WebGPU's per-dimension limit is 65,535). */
 const DISPATCH_ENTRIES = 1 << 22;
-const LOG_ZERO = -1e30;
-/** ±Infinity thresholds are clamped to ±3e38 (WGSL may assume no infinities). */
-const F32_LIMIT = 3e38;
 
 /** What both shaders share: `tab` = EU [V,V] | EVOU [V,V] | PVOU [K,V], and the m-centred position terms. */
 function prelude(K: number, V: number): string {
@@ -59,8 +56,8 @@ struct Params { mStart: u32, mCount: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> centre: array<f32>;
 
 @compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let e = gid.x;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let e = gid.x + gid.y * groups.x * ${WORKGROUP}u;
   if (e >= params.mCount * V) { return; }
   let t = e % V;
   let m = params.mStart + e / V;
@@ -234,13 +231,11 @@ function buffersFor(ctx: WebGPUContext, T: PathTables, w: CubicWeights): CubicBu
     logw[2 * V * V + V * K + i] = log(w.expP.hi[i]);
   }
   const ord = Uint32Array.from(w.positionOrder.flat());
-  const upload = (data: Float32Array | Uint32Array, label: string): GPUBuffer => {
-    const buffer = ctx.device.createBuffer({ size: data.byteLength, usage: Usage.STORAGE | Usage.COPY_DST, label });
-    ctx.device.queue.writeBuffer(buffer, 0, data);
-    ctx.owned.push(buffer);
-    return buffer;
+  const buffers = {
+    tab: uploadStorage(ctx, tab, 'cubic tables'),
+    logw: uploadStorage(ctx, logw, 'cubic log weights'),
+    ord: uploadStorage(ctx, ord, 'cubic position order'),
   };
-  const buffers = { tab: upload(tab, 'cubic tables'), logw: upload(logw, 'cubic log weights'), ord: upload(ord, 'cubic position order') };
   uploaded.set(w, { ctx, buffers });
   return buffers;
 }
@@ -252,7 +247,7 @@ export async function cubicCaseBoundsWebGPU(ctx: WebGPUContext, input: CubicCase
   if (K < 2 || K > MAX_K) throw new BackendLimitError(`the WebGPU cubic kernel supports 2 ≤ K ≤ ${MAX_K}, not ${K}`);
   checkMRange(V, mRange);
   const entries = cubicTableEntries(K, V, mRange.end - mRange.start);
-  // Entry indices are u32 in the shader, and the centring pass is one dispatch of at most 65,535 workgroups.
+  // Entry indices are u32 in the shader; the centring pass is held to 65,535 workgroups.
   if (2 * entries > 0xffffffff || (mRange.end - mRange.start) * V > 65535 * WORKGROUP) {
     throw new BackendLimitError(`the WebGPU cubic kernel takes at most 2^31 entries and 4,194,240 (m, t) pairs per call; [${mRange.start}, ${mRange.end}) at K = ${K}, V = ${V} is over`);
   }
@@ -269,21 +264,12 @@ export async function cubicCaseBoundsWebGPU(ctx: WebGPUContext, input: CubicCase
   await scoped(device, 'cubic centring dispatch', () => {
     device.queue.writeBuffer(centreParams, 0, Uint32Array.of(mRange.start, mCount, 0, 0));
     const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(centrePipe);
-    pass.setBindGroup(
-      0,
-      device.createBindGroup({
-        layout: centrePipe.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: buffers.tab } },
-          { binding: 1, resource: { buffer: centreParams } },
-          { binding: 2, resource: { buffer: centre, size: 8 * mCount * V } },
-        ],
-      }),
-    );
-    pass.dispatchWorkgroups(Math.ceil((mCount * V) / WORKGROUP));
-    pass.end();
+    const entries = [
+      { binding: 0, resource: { buffer: buffers.tab } },
+      { binding: 1, resource: { buffer: centreParams } },
+      { binding: 2, resource: { buffer: centre, size: 8 * mCount * V } },
+    ];
+    encodePass(device, encoder, centrePipe, entries, Math.ceil((mCount * V) / WORKGROUP));
     device.queue.submit([encoder.finish()]);
   });
   for (let first = 0; first < entries; first += DISPATCH_ENTRIES) {
@@ -293,29 +279,18 @@ export async function cubicCaseBoundsWebGPU(ctx: WebGPUContext, input: CubicCase
       p.setUint32(0, mRange.start, true);
       p.setUint32(4, first, true);
       p.setUint32(8, count, true);
-      p.setFloat32(12, Math.max(-F32_LIMIT, Math.min(F32_LIMIT, input.jointAbove ?? -Infinity)), true);
+      p.setFloat32(12, clampF32(input.jointAbove ?? -Infinity), true);
       device.queue.writeBuffer(params, 0, p.buffer);
       const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipe);
-      pass.setBindGroup(
-        0,
-        device.createBindGroup({
-          layout: pipe.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: buffers.tab } },
-            { binding: 1, resource: { buffer: buffers.logw } },
-            { binding: 2, resource: { buffer: buffers.ord } },
-            { binding: 3, resource: { buffer: params } },
-            { binding: 4, resource: { buffer: out, size: 8 * count } },
-            { binding: 5, resource: { buffer: centre, size: 8 * mCount * V } },
-          ],
-        }),
-      );
-      const groups = Math.ceil(count / WORKGROUP);
-      const x = Math.min(groups, 32768);
-      pass.dispatchWorkgroups(x, Math.ceil(groups / x));
-      pass.end();
+      const entries = [
+        { binding: 0, resource: { buffer: buffers.tab } },
+        { binding: 1, resource: { buffer: buffers.logw } },
+        { binding: 2, resource: { buffer: buffers.ord } },
+        { binding: 3, resource: { buffer: params } },
+        { binding: 4, resource: { buffer: out, size: 8 * count } },
+        { binding: 5, resource: { buffer: centre, size: 8 * mCount * V } },
+      ];
+      encodePass(device, encoder, pipe, entries, Math.ceil(count / WORKGROUP));
       device.queue.submit([encoder.finish()]);
     });
     bounds.set(new Float32Array(await readBack(ctx, out, 8 * count)), 2 * first);

@@ -149,15 +149,39 @@ export function tableBuffers(context: WebGPUContext, T: PathTables): TableBuffer
       for (let x = 0; x < V; x++) rows[at + x] = T.EVOU[t * V + x] + T.PVOU[p * V + x];
     }
   }
-  const upload = (data: Float32Array, label: string): GPUBuffer => {
-    const buffer = context.device.createBuffer({ size: data.byteLength, usage: Usage.STORAGE | Usage.COPY_DST, label });
-    context.device.queue.writeBuffer(buffer, 0, data);
-    context.owned.push(buffer);
-    return buffer;
-  };
-  const made = { tab: upload(tab, 'attention tables'), rows: upload(rows, 'logit rows') };
+  const made = { tab: uploadStorage(context, tab, 'attention tables'), rows: uploadStorage(context, rows, 'logit rows') };
   context.tables.set(T, made);
   return made;
+}
+
+/** The log of a zero weight in the log-weight tables: finite (WGSL may assume no infinities), and exp(−1e30) = 0. */
+export const LOG_ZERO = -1e30;
+
+/** `x` clamped to ±3e38, so that a ±∞ threshold reaches a shader as a finite float32. */
+export function clampF32(x: number): number {
+  return Math.max(-3e38, Math.min(3e38, x));
+}
+
+/** A read-only storage buffer holding `data`, kept by the context until it closes. */
+export function uploadStorage(context: WebGPUContext, data: Float32Array | Uint32Array, label: string): GPUBuffer {
+  const buffer = context.device.createBuffer({ size: data.byteLength, usage: Usage.STORAGE | Usage.COPY_DST, label });
+  context.device.queue.writeBuffer(buffer, 0, data);
+  context.owned.push(buffer);
+  return buffer;
+}
+
+/**
+ * Records one compute pass of `pipe` with bind group 0 made of `entries`, over `groups` workgroups. Past 32,768 they
+ * are laid out as x = 32,768 by y rows (WebGPU allows at most 65,535 per dimension), so the shaders number their
+ * workgroups wid.x + wid.y·nwg.x; a shader that reads only x must keep `groups` ≤ 32,768.
+ */
+export function encodePass(device: GPUDevice, encoder: GPUCommandEncoder, pipe: GPUComputePipeline, entries: GPUBindGroupEntry[], groups: number): void {
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipe);
+  pass.setBindGroup(0, device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries }));
+  const x = Math.min(groups, 32768);
+  pass.dispatchWorkgroups(x, Math.ceil(groups / x));
+  pass.end();
 }
 
 /** A buffer kept across calls under `name`, (re)created when a larger one is needed. */

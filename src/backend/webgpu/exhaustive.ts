@@ -11,7 +11,7 @@ import { countCorrectRange, decideSequence, sequenceScratch } from '../cpu/refer
 import { MAX_MARGIN_SEQUENCES, resolveRange, type CountCorrectExhaustiveInput, type CountCorrectExhaustiveOutput, type SequenceMarginsInput, type SequenceMarginsOutput, type SequenceRange } from '../kernels.js';
 import { BackendLimitError } from '../registry.js';
 import { MAX_K, PARAMS_BYTES, PARAMS_STRIDE, WORKGROUP_SIZE } from './shaders.js';
-import { checkAlive, MAP_READ, pipeline, readBack, scoped, scratchBuffer, tableBuffers, Usage, type WebGPUContext } from './device.js';
+import { checkAlive, encodePass, MAP_READ, pipeline, readBack, scoped, scratchBuffer, tableBuffers, Usage, type WebGPUContext } from './device.js';
 import { float32MarginTolerance } from './tolerance.js';
 
 export const CHUNK_SEQUENCES = 1 << 24;
@@ -44,12 +44,6 @@ function writeParams(view: DataView, at: number, T: PathTables, chunk: Chunk, sl
   view.setFloat32(at + 44, tolerance, true);
 }
 
-function dispatchSize(count: number): [number, number] {
-  const groups = Math.ceil(count / WORKGROUP_SIZE);
-  const x = Math.min(groups, 32768);
-  return [x, Math.ceil(groups / x)];
-}
-
 function checkShape(T: PathTables): void {
   if (T.k > MAX_K) throw new BackendLimitError(`the WebGPU backend supports K ≤ ${MAX_K}, not ${T.k}`);
 }
@@ -77,22 +71,14 @@ async function runBatch(ctx: WebGPUContext, T: PathTables, chunks: Chunk[], tole
     const encoder = device.createCommandEncoder();
     encoder.clearBuffer(counters);
     chunks.forEach((c, slot) => {
-      const group = device.createBindGroup({
-        layout: pipe.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: tables.tab } },
-          { binding: 4, resource: { buffer: tables.rows } },
-          { binding: 1, resource: { buffer: params, offset: slot * PARAMS_STRIDE, size: PARAMS_BYTES } },
-          { binding: 2, resource: { buffer: counters } },
-          { binding: 3, resource: { buffer: ties } },
-        ],
-      });
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipe);
-      pass.setBindGroup(0, group);
-      const [x, y] = dispatchSize(c.count);
-      pass.dispatchWorkgroups(x, y);
-      pass.end();
+      const entries = [
+        { binding: 0, resource: { buffer: tables.tab } },
+        { binding: 4, resource: { buffer: tables.rows } },
+        { binding: 1, resource: { buffer: params, offset: slot * PARAMS_STRIDE, size: PARAMS_BYTES } },
+        { binding: 2, resource: { buffer: counters } },
+        { binding: 3, resource: { buffer: ties } },
+      ];
+      encodePass(device, encoder, pipe, entries, Math.ceil(c.count / WORKGROUP_SIZE));
     });
     device.queue.submit([encoder.finish()]);
   });
@@ -167,23 +153,13 @@ export async function sequenceMarginsWebGPU(ctx: WebGPUContext, input: SequenceM
     await scoped(device, 'margins dispatch', () => {
       device.queue.writeBuffer(params, 0, bytes);
       const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipe);
-      pass.setBindGroup(
-        0,
-        device.createBindGroup({
-          layout: pipe.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: tables.tab } },
-          { binding: 4, resource: { buffer: tables.rows } },
-            { binding: 1, resource: { buffer: params, offset: 0, size: PARAMS_BYTES } },
-            { binding: 2, resource: { buffer: out } },
-          ],
-        }),
-      );
-      const [x, y] = dispatchSize(count);
-      pass.dispatchWorkgroups(x, y);
-      pass.end();
+      const entries = [
+        { binding: 0, resource: { buffer: tables.tab } },
+        { binding: 4, resource: { buffer: tables.rows } },
+        { binding: 1, resource: { buffer: params, offset: 0, size: PARAMS_BYTES } },
+        { binding: 2, resource: { buffer: out } },
+      ];
+      encodePass(device, encoder, pipe, entries, Math.ceil(count / WORKGROUP_SIZE));
       encoder.copyBufferToBuffer(out, 0, staging, 0, count * 4);
       device.queue.submit([encoder.finish()]);
     });
