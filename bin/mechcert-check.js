@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Runs the standalone checker CLI from its TypeScript source through tsx.
-import { register } from 'tsx/esm/api';
-register();
-await import('../checker/cli.ts');
+// The repository's mechcert-check: the built checker package (checker/dist, made by `npm run build`), the same code an
+// auditor installs from its tarball.
+await import('../checker/dist/cli.js');

@@ -1,32 +1,34 @@
 /**
  * The checker's entry point: certificate bytes + model bytes → Verdict. Never throws: any failure, including an
- * unexpected exception, is a rejection naming the step and the rule.
+ * unexpected exception, is a verdict naming the step and the rule (rejected, or not decided here).
  *
- * Order (SPEC §3): size limits and gunzip; JSON nesting depth; JSON.parse; the `format` major version; the JSON
- * Schema; the claim against the model file (SHA-256 first, then K, V, V^K); every step in order, each citing only
- * earlier steps; finally claim.correct ≤ N*, the count the last (count) step proved.
+ * Order (SPEC §3): size limits and gunzip; a byte-order mark; JSON nesting depth, element count and duplicate keys;
+ * JSON.parse; the `format` major version; the JSON Schema; the claim against the model file (SHA-256 first, then K,
+ * V, V^K); every step in order, each citing only earlier steps; finally claim.correct ≤ N*, the count the last
+ * (count) step proved.
  */
-import { gunzipSync } from 'node:zlib';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import schema from '../schemas/certificate.schema.json' with { type: 'json' };
 import { decimalFloor, reduce } from './arith/exact.js';
 import type { Results, StepContext } from './context.js';
-import { CheckError, ensure, reject } from './errors.js';
+import { CheckError, ensure, ensureWithin, reject } from './errors.js';
 import { jsonShape } from './json.js';
 import {
-  MAX_CERTIFICATE_FILE_BYTES, MAX_CERTIFICATE_JSON_BYTES, MAX_JSON_DEPTH, MAX_JSON_VALUES, MAX_STEPS, MAX_THREADS,
+  MAX_CERTIFICATE_FILE_BYTES, MAX_CERTIFICATE_JSON_BYTES, MAX_JSON_DEPTH, MAX_JSON_VALUES, MAX_STEPS, MAX_THREADS, MAX_WORK,
 } from './limits.js';
-import type { Worker } from 'node:worker_threads';
-import { loadExactModel, sha256Hex, type ExactModel } from './model.js';
+import { loadExactModel, type ExactModel } from './model.js';
 import { Ops } from './ops.js';
-import { checkBruteForceCountParallel, checkCubicCountParallel, startWorkers, stopWorkers } from './parallel.js';
+import type { Pool } from './parallel.js';
+import { GunzipError, gunzip, sha256Hex } from './platform.js';
 import { checkBruteForceCount, type BruteForceCountStep } from './rules/brute-force-count.js';
 import { checkCubicCount, type CubicCountStep } from './rules/cubic-count.js';
 import { checkExpTable, type ExpTableStep } from './rules/exp-table.js';
 import { checkInvSqrtScale, type InvSqrtScaleStep } from './rules/inv-sqrt-scale.js';
 import { checkExpGrid, checkSubcubicCount, type ExpGridStep, type SubcubicCountStep } from './rules/subcubic.js';
+import { makeValidator } from './schema-validator.js';
 
-export const CHECKER_VERSION = '0.1.0';
+export type { BruteForceCountStep, CubicCountStep, ExpGridStep, ExpTableStep, InvSqrtScaleStep, SubcubicCountStep };
+export type { CubicCase } from './rules/cubic-count.js';
+
+export const CHECKER_VERSION = '0.2.0';
 
 export interface Claim {
   modelSha256: string;
@@ -67,9 +69,15 @@ interface Common {
   modelSha256: string;
 }
 
+/**
+ * verified: the claim holds (exit 0); rejected: the certificate does not prove its claim (exit 1); undecided: this
+ * checker stopped before deciding (a limit reached, an unsupported size, an internal error: exit 3).
+ */
+export type Status = 'verified' | 'rejected' | 'undecided';
+
 export type Verdict =
-  | (Common & { verified: true; claim: Claim; bound: Bound; /** N*: the count the checker proved (≥ claim.correct). */ counted: string })
-  | (Common & { verified: false; claim: Claim | null; error: CheckFailure });
+  | (Common & { status: 'verified'; verified: true; claim: Claim; bound: Bound; /** N*: the count the checker proved (≥ claim.correct). */ counted: string })
+  | (Common & { status: 'rejected' | 'undecided'; verified: false; claim: Claim | null; error: CheckFailure });
 
 export interface CheckOptions {
   /**
@@ -77,6 +85,10 @@ export interface CheckOptions {
    * on the calling thread and N − 1 worker threads (checker/parallel.ts); 1 keeps the single-threaded reference path.
    */
   threads?: number;
+  /** Most exact operations one step may be expected to need (default limits.MAX_WORK); beyond it: not decided here. */
+  workLimit?: number;
+  /** Called as a long count advances (pieces done of total); for progress display only. */
+  progress?: (done: number, total: number) => void;
 }
 
 type Step = InvSqrtScaleStep | ExpTableStep | CubicCountStep | BruteForceCountStep | ExpGridStep | SubcubicCountStep;
@@ -90,21 +102,22 @@ interface Certificate {
 
 const COUNT_KIND_STRATEGY: Record<string, string> = { 'cubic-count': 'cubic', 'brute-force-count': 'brute-force', 'subcubic-count': 'subcubic' };
 
-/** Compiled once; its `errors` property is read synchronously right after each call, so calls cannot interleave. */
-const validate = new Ajv2020({ strict: true, allErrors: false }).compile<Certificate>(schema);
-
 /** The certificate's JSON text: gunzipped when it starts with the gzip magic bytes, within the size limits. */
-function certificateText(bytes: Uint8Array): Uint8Array {
-  ensure(bytes.length <= MAX_CERTIFICATE_FILE_BYTES, null, 'limits', `certificate file of ${bytes.length} bytes exceeds ${MAX_CERTIFICATE_FILE_BYTES}`);
+async function certificateText(bytes: Uint8Array): Promise<Uint8Array> {
+  ensureWithin(bytes.length <= MAX_CERTIFICATE_FILE_BYTES, null, 'limits', `certificate file of ${bytes.length} bytes exceeds ${MAX_CERTIFICATE_FILE_BYTES}`);
   if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
   try {
-    return gunzipSync(bytes, { maxOutputLength: MAX_CERTIFICATE_JSON_BYTES });
+    return await gunzip(bytes, MAX_CERTIFICATE_JSON_BYTES);
   } catch (e) {
-    return reject(null, 'limits', `gzip certificate does not decompress within ${MAX_CERTIFICATE_JSON_BYTES} bytes: ${(e as Error).message}`);
+    if (!(e instanceof GunzipError)) throw e;
+    ensureWithin(!e.tooLarge, null, 'limits', `gzip certificate ${e.message}`);
+    return reject(null, 'gzip', `gzip certificate is corrupt: ${e.message}`);
   }
 }
 
 function parseCertificate(text: Uint8Array): Certificate {
+  // TextDecoder drops a leading byte-order mark silently; the bytes hashed would then differ from the text read.
+  ensure(!(text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf), null, 'json', 'certificate starts with a byte-order mark (EF BB BF)');
   let str: string;
   try {
     str = new TextDecoder('utf-8', { fatal: true }).decode(text);
@@ -112,8 +125,9 @@ function parseCertificate(text: Uint8Array): Certificate {
     return reject(null, 'json', 'certificate is not UTF-8 text');
   }
   const shape = jsonShape(str);
-  ensure(shape.depth <= MAX_JSON_DEPTH, null, 'limits', `JSON nesting deeper than ${MAX_JSON_DEPTH}`);
-  ensure(shape.values <= MAX_JSON_VALUES, null, 'limits', `JSON text holds more than ${MAX_JSON_VALUES} array elements and object members`);
+  ensureWithin(shape.depth <= MAX_JSON_DEPTH, null, 'limits', `JSON nesting deeper than ${MAX_JSON_DEPTH}`);
+  ensureWithin(shape.values <= MAX_JSON_VALUES, null, 'limits', `JSON text holds more than ${MAX_JSON_VALUES} array elements and object members`);
+  ensure(shape.duplicateKey === null, null, 'json', () => `an object repeats the key ${JSON.stringify(shape.duplicateKey)}`);
   let json: unknown;
   try {
     json = JSON.parse(str);
@@ -124,15 +138,23 @@ function parseCertificate(text: Uint8Array): Certificate {
   if (typeof format === 'string' && format.startsWith('mechcert/')) {
     ensure(/^mechcert\/1(\.|$)/.test(format), null, 'format', `unsupported format ${JSON.stringify(format)}: this checker reads mechcert/1`);
   }
-  if (validate(json)) return json;
+  const validate = makeValidator();
+  if (validate(json)) return json as Certificate;
   const e = validate.errors?.[0];
   return reject(null, 'schema', `${e?.instancePath || '/'} ${e?.message ?? 'is invalid'}${e?.params ? ` ${JSON.stringify(e.params)}` : ''}`);
 }
 
-async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: string, ops: Ops, threads: number): Promise<bigint> {
+interface Run {
+  ops: Ops;
+  threads: number;
+  workLimit: number;
+  progress?: (done: number, total: number) => void;
+}
+
+async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: string, run: Run): Promise<bigint> {
   const { claim } = cert;
   ensure(claim.modelSha256 === modelSha256, null, 'claim', `claim.modelSha256 ${claim.modelSha256} is not the model file's SHA-256 ${modelSha256}`);
-  const model = loadExactModel(modelBytes, ops);
+  const model = loadExactModel(modelBytes, run.ops, modelSha256);
   ensure(claim.k === model.k && claim.vocab === model.vocab, null, 'claim',
     `claim has K=${claim.k}, V=${claim.vocab}; the model has K=${model.k}, V=${model.vocab}`);
   const total = BigInt(model.vocab) ** BigInt(model.k);
@@ -151,22 +173,24 @@ async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: st
   ensure(COUNT_KIND_STRATEGY[last.kind] === claim.strategy.replace(/^subcubic\/.*/, 'subcubic'), last.id, 'count-step', `claim.strategy ${claim.strategy} does not match the count step kind ${last.kind}`);
 
   // Parallel counting: workers start now, so that their start-up overlaps the earlier steps (checker/parallel.ts).
+  // The module is loaded only then: a single-threaded check never loads worker_threads.
   const parallel = last.kind === 'brute-force-count' || last.kind === 'cubic-count';
-  const pool = threads > 1 && parallel ? startWorkers(Math.min(threads, model.vocab) - 1) : [];
+  const pool = run.threads > 1 && parallel ? (await import('./parallel.js')).startPool(Math.min(run.threads, model.vocab) - 1) : null;
   try {
-    return await runSteps(steps, index, model, ops, pool, claim);
+    return await runSteps(steps, index, model, run, pool, claim);
   } finally {
-    stopWorkers(pool);
+    pool?.stop();
   }
 }
 
-async function runSteps(steps: Step[], index: Map<string, number>, model: ExactModel, ops: Ops, pool: Worker[], claim: Claim): Promise<bigint> {
+async function runSteps(steps: Step[], index: Map<string, number>, model: ExactModel, run: Run, pool: Pool | null, claim: Claim): Promise<bigint> {
+  const { ops } = run;
   const last = steps[steps.length - 1];
   const results = new Map<string, { kind: keyof Results; value: Results[keyof Results] }>();
   let counted = 0n;
   for (const [i, step] of steps.entries()) {
     const ctx: StepContext = {
-      model, ops, step: step.id,
+      model, claim, ops, step: step.id, workLimit: run.workLimit, progress: run.progress,
       resolve<K extends keyof Results>(field: string, id: string, kind: K): Results[K] {
         const j = index.get(id);
         ensure(j !== undefined, step.id, 'reference', `${field} cites ${JSON.stringify(id)}, which is not a step`);
@@ -184,10 +208,10 @@ async function runSteps(steps: Step[], index: Map<string, number>, model: ExactM
         results.set(step.id, { kind: step.kind, value: checkExpTable(step, ctx) });
         break;
       case 'cubic-count':
-        counted = pool.length > 0 ? await checkCubicCountParallel(step, ctx, pool) : checkCubicCount(step, ctx);
+        counted = pool ? await pool.cubicCount(step, ctx) : checkCubicCount(step, ctx);
         break;
       case 'brute-force-count':
-        counted = pool.length > 0 ? await checkBruteForceCountParallel(step, ctx, pool) : checkBruteForceCount(step, ctx);
+        counted = pool ? await pool.bruteForceCount(step, ctx) : checkBruteForceCount(step, ctx);
         break;
       case 'exp-grid':
         results.set(step.id, { kind: step.kind, value: checkExpGrid(step, ctx) });
@@ -212,7 +236,8 @@ const oneLine = (s: string) => {
 };
 
 export async function checkCertificate(certBytes: Uint8Array, modelBytes: Uint8Array, opts: CheckOptions = {}): Promise<Verdict> {
-  const ops = new Ops();
+  const run: Run = { ops: new Ops(), threads: opts.threads ?? 1, workLimit: opts.workLimit ?? MAX_WORK, progress: opts.progress };
+  const { ops } = run;
   const common: Common = {
     checkerVersion: CHECKER_VERSION,
     checkerOps: '0',
@@ -223,19 +248,19 @@ export async function checkCertificate(certBytes: Uint8Array, modelBytes: Uint8A
   };
   let claim: Claim | null = null;
   try {
-    common.modelSha256 = sha256Hex(modelBytes);
-    common.certificateFileSha256 = sha256Hex(certBytes);
-    const threads = opts.threads ?? 1;
-    ensure(Number.isSafeInteger(threads) && threads >= 1 && threads <= MAX_THREADS, null, 'options', `threads must be 1..${MAX_THREADS}`);
-    const text = certificateText(certBytes);
+    common.modelSha256 = await sha256Hex(modelBytes);
+    common.certificateFileSha256 = await sha256Hex(certBytes);
+    ensureWithin(Number.isSafeInteger(run.threads) && run.threads >= 1 && run.threads <= MAX_THREADS, null, 'options', `threads must be 1..${MAX_THREADS}`);
+    ensureWithin(Number.isSafeInteger(run.workLimit) && run.workLimit > 0, null, 'options', 'the work limit must be a positive safe integer');
+    const text = await certificateText(certBytes);
     common.certificateBytes = text.length;
-    common.certificateSha256 = sha256Hex(text);
+    common.certificateSha256 = await sha256Hex(text);
     const cert = parseCertificate(text);
     claim = cert.claim;
-    const counted = await verify(cert, modelBytes, common.modelSha256, ops, threads);
+    const counted = await verify(cert, modelBytes, common.modelSha256, run);
     const bound = reduce({ p: BigInt(claim.correct), q: BigInt(claim.total) });
     return {
-      ...common, checkerOps: ops.total(), verified: true, claim, counted: counted.toString(),
+      ...common, checkerOps: ops.total(), status: 'verified', verified: true, claim, counted: counted.toString(),
       bound: { numerator: bound.p.toString(), denominator: bound.q.toString(), decimal: decimalFloor(bound, 10) },
     };
   } catch (e) {
@@ -243,6 +268,7 @@ export async function checkCertificate(certBytes: Uint8Array, modelBytes: Uint8A
     const error = e instanceof CheckError
       ? { step: e.step, rule: e.rule, message: oneLine(e.message) }
       : { step: null, rule: 'internal', message: oneLine(`unexpected error: ${e instanceof Error ? e.message : String(e)}`) };
-    return { ...common, checkerOps: ops.total(), verified: false, claim, error };
+    const status = e instanceof CheckError && !e.undecided ? 'rejected' : 'undecided';
+    return { ...common, checkerOps: ops.total(), status, verified: false, claim, error };
   }
 }

@@ -2,6 +2,7 @@
  * What a rule sees: the exact model, the operation counter, its own step id, and `resolve`, the one way to reach an
  * earlier step's verified result (SPEC §3: the cited step must exist, come earlier, and be of the expected kind).
  */
+import type { Claim } from './check.js';
 import type { ExactModel } from './model.js';
 import type { Ops } from './ops.js';
 import type { ScaleEnclosure } from './rules/inv-sqrt-scale.js';
@@ -17,6 +18,15 @@ export interface Results {
 
 export interface StepContext {
   model: ExactModel;
+  /** The certificate's claim (schema-valid). */
+  claim: Claim;
+  /**
+   * Most exact operations a step may be expected to need (limits.MAX_WORK unless the user raised it): a rule estimates
+   * its work from shapes and counts before doing it, and stops with `ensureWithin` (not decided here) beyond this.
+   */
+  workLimit: number;
+  /** Reports how far a long count has come (pieces done of total); display only, never read back. */
+  progress?: (done: number, total: number) => void;
   ops: Ops;
   step: string;
   /** The verified result of the step cited in field `field` by id `id`, which must be of kind `kind`. */

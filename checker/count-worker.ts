@@ -7,19 +7,19 @@ import { parentPort } from 'node:worker_threads';
 import { CheckError } from './errors.js';
 import { checkPiece, type Job } from './parallel.js';
 
-let job: Job | undefined;
-parentPort!.on('message', (msg: number | Job) => {
-  if (typeof msg !== 'number') {
-    job = msg;
-    parentPort!.postMessage('ready');
-    return;
-  }
-  let ops = 0;
-  try {
-    const r = checkPiece(job!, msg, { add: (n: number) => { ops += n; } });
-    parentPort!.postMessage({ ...r, id: msg, ops });
-  } catch (e) {
-    const error = e instanceof CheckError ? { rule: e.rule, message: e.message } : { rule: 'internal', message: `unexpected error: ${String(e)}` };
-    parentPort!.postMessage({ id: msg, error, ops });
-  }
+const port = parentPort!;
+port.once('message', (job: Job) => {
+  port.on('message', (id: number) => {
+    let ops = 0;
+    try {
+      const r = checkPiece(job, id, { add: (n: number) => { ops += n; } });
+      port.postMessage({ ...r, id, ops });
+    } catch (e) {
+      const error = e instanceof CheckError
+        ? { rule: e.rule, message: e.message, undecided: e.undecided }
+        : { rule: 'internal', message: `unexpected error: ${String(e)}`, undecided: true };
+      port.postMessage({ id, error, ops });
+    }
+  });
+  port.postMessage('ready');
 });

@@ -1,26 +1,58 @@
 /**
- * A pre-scan of JSON text, run before JSON.parse so that hostile nesting or element counts are rejected before they
- * can exhaust the stack or the heap (limits.MAX_JSON_DEPTH, limits.MAX_JSON_VALUES). Strings are skipped; the scan
- * is one linear pass with O(1) memory and never recurses.
+ * A pre-scan of JSON text, run before JSON.parse: hostile nesting or element counts are rejected before they can
+ * exhaust the stack or the heap (limits.MAX_JSON_DEPTH, limits.MAX_JSON_VALUES), and a duplicated object key is found
+ * at all (JSON.parse keeps the last value silently, another reader may keep the first: the same hashed text would then
+ * claim two things). One linear pass that never recurses; its memory is the keys of the objects still open.
  */
 
-/** Deepest nesting of arrays and objects, and the number of array elements and object members (commas + 1 each). */
-export function jsonShape(text: string): { depth: number; values: number } {
-  let depth = 0;
+export interface JsonShape {
+  /** Deepest nesting of arrays and objects. */
+  depth: number;
+  /** Array elements plus object members (commas + 1 each). */
+  values: number;
+  /** The first key that occurs twice in one object (decoded), or null. */
+  duplicateKey: string | null;
+}
+
+/** An open array (null) or object (the keys seen so far) during the scan. */
+type Frame = Set<string> | null;
+
+export function jsonShape(text: string): JsonShape {
+  const open: Frame[] = [];
   let deepest = 0;
   let values = 0;
-  let inString = false;
+  let expectKey = false;
+  let duplicateKey: string | null = null;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 0x5c) i++;
-      else if (ch === 0x22) inString = false;
-    } else if (ch === 0x22) inString = true;
-    else if (ch === 0x5b || ch === 0x7b) {
-      deepest = Math.max(deepest, ++depth);
+    if (ch === 0x22) {
+      const start = i;
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      const keys = open[open.length - 1];
+      if (expectKey && keys && duplicateKey === null) duplicateKey = noteKey(keys, text.slice(start, i + 1));
+      expectKey = false;
+    } else if (ch === 0x5b || ch === 0x7b) {
+      open.push(ch === 0x7b ? new Set() : null);
+      deepest = Math.max(deepest, open.length);
+      expectKey = ch === 0x7b;
       values++;
-    } else if (ch === 0x2c) values++;
-    else if (ch === 0x5d || ch === 0x7d) depth--;
+    } else if (ch === 0x2c) {
+      values++;
+      expectKey = open[open.length - 1] instanceof Set;
+    } else if (ch === 0x5d || ch === 0x7d) open.pop();
   }
-  return { depth: deepest, values };
+  return { depth: deepest, values, duplicateKey };
+}
+
+/** Adds the key whose JSON string literal is `literal`; returns it when it was already there. */
+function noteKey(keys: Set<string>, literal: string): string | null {
+  let key: string;
+  try {
+    key = JSON.parse(literal) as string;
+  } catch {
+    return null; // not a valid string literal: JSON.parse of the whole text rejects it
+  }
+  if (keys.has(key)) return key;
+  keys.add(key);
+  return null;
 }

@@ -33,5 +33,10 @@ export const MAX_NUMBER_CHARS = 200;
 export const MAX_FRAC_BITS = 256;
 /** Most sequences a brute-force count enumerates (V^K); 2^28 is 16 × the V=64, K=4 case. */
 export const MAX_BRUTE_FORCE_SEQUENCES = 2 ** 28;
+/**
+ * Most exact operations (as the checker counts them) that one step may be expected to need, estimated from shapes
+ * and counts before the work starts; beyond it the check stops, not decided (exit 3). `--max-work` raises it.
+ */
+export const MAX_WORK = 2 ** 40;
 /** Most worker threads for brute-force counting. */
 export const MAX_THREADS = 64;

@@ -4,7 +4,6 @@
  * SPEC §1 exactly. Only 1-layer, 1-head, attention-only models with TransformerLens names and zero biases are
  * accepted; anything else is a rejection that says why.
  */
-import { createHash } from 'node:crypto';
 import { ensure, reject } from './errors.js';
 import { jsonShape } from './json.js';
 import { MAX_D_HEAD, MAX_D_MODEL, MAX_JSON_DEPTH, MAX_K, MAX_MODEL_BYTES, MAX_MODEL_HEADER_BYTES, MAX_VOCAB } from './limits.js';
@@ -155,12 +154,8 @@ export function rescale(A: Mat, exp: number): Mat {
   return { ...A, exp, num: s === 0n ? A.num : A.num.map((x) => x << s) };
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Parses the model file and computes its exact path matrices. */
-export function loadExactModel(bytes: Uint8Array, ops: Ops): ExactModel {
+/** Parses the model file (whose SHA-256 is `sha256`) and computes its exact path matrices. */
+export function loadExactModel(bytes: Uint8Array, ops: Ops, sha256: string): ExactModel {
   const tensors = readTensors(bytes);
   const get = (name: string, rank: number): Tensor => {
     const t = tensors.get(name) ?? fail(`missing tensor ${name}`);
@@ -209,7 +204,7 @@ export function loadExactModel(bytes: Uint8Array, ops: Ops): ExactModel {
   const EqQK = () => lazy('EqQK', () => matmul(Eq, matmul(WQ, transpose(WK), ops), ops));
   return {
     k, vocab, dModel, dHead,
-    sha256: sha256Hex(bytes),
+    sha256,
     get EU() { return lazy('EU', () => matmul(Eq, WU, ops)); },
     get EVOU() { return lazy('EVOU', () => matmul(WE, VOU(), ops)); },
     get PVOU() { return lazy('PVOU', () => matmul(WP, VOU(), ops)); },

@@ -8,9 +8,8 @@
  * the single-threaded loop's order, which is the one it reports first, so the verdict is the same as with one thread
  * (and so is the operation count).
  *
- * Workers are started (`startWorkers`) as soon as the certificate is known to end in such a count, so that their
- * start-up (loading tsx and the rules, a few hundred ms) overlaps the checking of the earlier steps; `stopWorkers` ends
- * them whatever the outcome.
+ * Workers are started (`startPool`) as soon as the certificate is known to end in such a count, so that their
+ * start-up (loading the rules) overlaps the checking of the earlier steps; `stop` ends them whatever the outcome.
  */
 import { Worker } from 'node:worker_threads';
 import type { StepContext } from './context.js';
@@ -24,7 +23,7 @@ export type Job = { rule: 'brute-force-count'; data: BruteForceData; step: strin
 export interface Piece {
   id: number;
   ops: number;
-  error?: { rule: string; message: string };
+  error?: { rule: string; message: string; undecided: boolean };
   good?: bigint;
   visited?: bigint;
   counts?: bigint[];
@@ -38,21 +37,35 @@ export function checkPiece(job: Job, id: number, ops: { add(n: number): void }):
   return { counts: checkMax(job.data, g.m, g.items, job.step, ops), cases: g.items.map((c) => c.i) };
 }
 
-const BOOTSTRAP = new URL('./count-worker.mjs', import.meta.url);
+/**
+ * The worker's entry module: the compiled count-worker.js beside this file, or, when this file runs as TypeScript
+ * source (the repository's tests), count-worker-source.mjs, which registers a TypeScript loader first.
+ */
+const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './count-worker-source.mjs' : './count-worker.js', import.meta.url);
 
-export function startWorkers(n: number): Worker[] {
-  return Array.from({ length: n }, () => new Worker(BOOTSTRAP));
+/** N − 1 worker threads and the counts they share with the calling thread. */
+export interface Pool {
+  bruteForceCount(step: BruteForceCountStep, ctx: StepContext): Promise<bigint>;
+  cubicCount(step: CubicCountStep, ctx: StepContext): Promise<bigint>;
+  stop(): void;
 }
 
-export function stopWorkers(workers: Worker[]): void {
-  for (const w of workers) {
-    w.removeAllListeners();
-    void w.terminate();
-  }
+export function startPool(n: number): Pool {
+  const workers = Array.from({ length: n }, () => new Worker(WORKER_ENTRY));
+  return {
+    bruteForceCount: (step, ctx) => checkBruteForceCountParallel(step, ctx, workers),
+    cubicCount: (step, ctx) => checkCubicCountParallel(step, ctx, workers),
+    stop() {
+      for (const w of workers) {
+        w.removeAllListeners();
+        void w.terminate();
+      }
+    },
+  };
 }
 
 /** Checks the pieces `queue` (taken in that order) on the calling thread and the pool; their results by id. */
-async function runPieces(job: Job, queue: number[], pool: Worker[]): Promise<Map<number, Piece>> {
+async function runPieces(job: Job, queue: number[], pool: Worker[], progress?: (done: number, total: number) => void): Promise<Map<number, Piece>> {
   const pieces = new Map<number, Piece>();
   let next = 0;
   const take = () => (next < queue.length ? queue[next++] : -1);
@@ -78,6 +91,7 @@ async function runPieces(job: Job, queue: number[], pool: Worker[]): Promise<Map
       }
       if (pieces.has(msg.id)) return reject(new CheckError(job.step, job.rule, `coverage: piece ${msg.id} checked twice`));
       pieces.set(msg.id, msg);
+      progress?.(pieces.size, queue.length);
       inFlight--;
       send();
     });
@@ -92,9 +106,10 @@ async function runPieces(job: Job, queue: number[], pool: Worker[]): Promise<Map
     let ops = 0;
     try {
       pieces.set(id, { ...checkPiece(job, id, { add: (n) => { ops += n; } }), id, ops });
+      progress?.(pieces.size, queue.length);
     } catch (e) {
       if (!(e instanceof CheckError)) throw e;
-      pieces.set(id, { id, ops, error: { rule: e.rule, message: e.message } });
+      pieces.set(id, { id, ops, error: { rule: e.rule, message: e.message, undecided: e.undecided } });
     }
     await new Promise((r) => setImmediate(r));
   }
@@ -108,14 +123,14 @@ function result(pieces: Map<number, Piece>, id: number, what: string, ctx: StepC
   const p = pieces.get(id);
   ensure(p !== undefined, ctx.step, rule, `coverage: ${what} was not checked`);
   ctx.ops.add(p.ops);
-  if (p.error) throw new CheckError(ctx.step, p.error.rule, p.error.message);
+  if (p.error) throw new CheckError(ctx.step, p.error.rule, p.error.message, p.error.undecided);
   return p;
 }
 
-export async function checkBruteForceCountParallel(step: BruteForceCountStep, ctx: StepContext, pool: Worker[]): Promise<bigint> {
+async function checkBruteForceCountParallel(step: BruteForceCountStep, ctx: StepContext, pool: Worker[]): Promise<bigint> {
   const d = bruteForceData(step, ctx);
   const rule = 'brute-force-count';
-  const pieces = await runPieces({ rule, data: d, step: ctx.step }, Array.from({ length: d.V }, (_, i) => d.V - 1 - i), pool);
+  const pieces = await runPieces({ rule, data: d, step: ctx.step }, Array.from({ length: d.V }, (_, i) => d.V - 1 - i), pool, ctx.progress);
   let counted = 0n;
   let visited = 0n;
   for (let m = 0; m < d.V; m++) {
@@ -128,12 +143,12 @@ export async function checkBruteForceCountParallel(step: BruteForceCountStep, ct
   return counted;
 }
 
-export async function checkCubicCountParallel(step: CubicCountStep, ctx: StepContext, pool: Worker[]): Promise<bigint> {
+async function checkCubicCountParallel(step: CubicCountStep, ctx: StepContext, pool: Worker[]): Promise<bigint> {
   const d = cubicData(step, ctx);
   const rule = 'cubic-count';
   const n = d.groups.length;
   const queue = Array.from({ length: n }, (_, g) => g).sort((a, b) => d.groups[b].m - d.groups[a].m);
-  const pieces = await runPieces({ rule, data: d, step: ctx.step }, queue, pool);
+  const pieces = await runPieces({ rule, data: d, step: ctx.step }, queue, pool, ctx.progress);
   const verified = new Set<number>();
   let count = 0n;
   for (let g = 0; g < n; g++) {

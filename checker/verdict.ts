@@ -1,42 +1,73 @@
 /**
- * How a verdict is printed, shared by the standalone `mechcert-check` and the prover's `mechcert check` so that the two
- * print the same bytes. Diagnostics only: nothing here decides anything.
+ * How a verdict is printed, shared by the standalone `mechcert-check`, the prover's `mechcert check` and the browser
+ * page, so that all print the same text. Diagnostics only: nothing here decides anything.
+ *
+ * Certificates are untrusted text, and so is every message quoting them: before anything is printed, control
+ * characters (C0, DEL, C1: a terminal would act on an escape sequence), bidirectional and invisible formatting
+ * characters (they reorder or hide what is shown) and lone surrogates (no strict JSON reader accepts them) become
+ * visible `\u{…}` escapes.
  */
-import type { Verdict } from './check.js';
+import type { Status, Verdict } from './check.js';
 
-/** The human-readable verdict that mechcert-check (and `mechcert check`) prints. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `s` with every unprintable character written as a `\u{hex}` escape. */
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+}
+
+/** The exit status of a verdict: 0 verified, 1 rejected, 3 not decided here (2 is the CLI's usage or I/O error). */
+export function exitCode(status: Status): number {
+  return status === 'verified' ? 0 : status === 'rejected' ? 1 : 3;
+}
+
+/** The human-readable verdict. */
 export function formatVerdict(v: Verdict): string {
-  if (v.verified) {
-    const c = v.claim;
-    return [
-      'VERIFIED',
-      `claim:       correct ≥ ${c.correct} of ${c.total} sequences (task ${c.task}, K=${c.k}, V=${c.vocab}, strategy ${c.strategy})`,
-      `bound:       ${v.bound.numerator}/${v.bound.denominator} ≈ ${v.bound.decimal}`,
-      `proved:      ${v.counted} sequences`,
-      `model:       sha256 ${v.modelSha256}`,
-      `certificate: sha256 ${v.certificateSha256} (${v.certificateBytes} bytes)`,
-      `checker:     mechcert-checker ${v.checkerVersion}, ${v.checkerOps} exact operations`,
-      ...(v.certificateFileSha256 !== v.certificateSha256 ? [`file:        sha256 ${v.certificateFileSha256} (as given, before gunzip)`] : []),
-      `cite:        mechcert-checker ${v.checkerVersion} verified accuracy ≥ ${v.bound.numerator}/${v.bound.denominator} (${c.correct} of ${c.total}, strategy ${c.strategy}) `
-        + `for model sha256:${v.modelSha256}, certificate sha256:${v.certificateSha256}`,
-    ].join('\n');
-  }
+  const lines = v.verified ? verifiedLines(v) : failedLines(v);
+  return lines.map(printable).join('\n');
+}
+
+function verifiedLines(v: Extract<Verdict, { verified: true }>): string[] {
+  const c = v.claim;
+  return [
+    'VERIFIED',
+    `claim:       correct ≥ ${c.correct} of ${c.total} sequences (task ${c.task}, K=${c.k}, V=${c.vocab}, strategy ${c.strategy})`,
+    `bound:       ${v.bound.numerator}/${v.bound.denominator} ≈ ${v.bound.decimal}`,
+    `proved:      ${v.counted} sequences`,
+    `model:       sha256 ${v.modelSha256}`,
+    `certificate: sha256 ${v.certificateSha256} (${v.certificateBytes} bytes)`,
+    `checker:     mechcert-checker ${v.checkerVersion}, ${v.checkerOps} exact operations`,
+    ...(v.certificateFileSha256 !== v.certificateSha256 ? [`file:        sha256 ${v.certificateFileSha256} (as given, before gunzip)`] : []),
+    citeLine(v),
+  ];
+}
+
+/** The one sentence that states what was verified. */
+export function citeLine(v: Extract<Verdict, { verified: true }>): string {
+  const c = v.claim;
+  return printable(`cite:        mechcert-checker ${v.checkerVersion} verified accuracy ≥ ${v.bound.numerator}/${v.bound.denominator} (${c.correct} of ${c.total}, strategy ${c.strategy}) `
+    + `for model sha256:${v.modelSha256}, certificate sha256:${v.certificateSha256}`);
+}
+
+function failedLines(v: Extract<Verdict, { verified: false }>): string[] {
   const e = v.error;
   return [
-    'NOT VERIFIED',
+    v.status === 'undecided' ? 'NOT DECIDED (this checker stopped before deciding; the certificate was neither verified nor refuted)' : 'NOT VERIFIED',
     `step:        ${e.step ?? '(none)'}`,
     `rule:        ${e.rule}`,
     `reason:      ${e.message}`,
     `model:       sha256 ${v.modelSha256}`,
     `certificate: sha256 ${v.certificateSha256 ?? '(unreadable)'} (${v.certificateBytes} bytes)`,
     `checker:     mechcert-checker ${v.checkerVersion}`,
-  ].join('\n');
+  ];
 }
 
-/** The one-object JSON verdict of `--json`. */
+/** The one-object JSON verdict of `--json`: always valid, strict JSON (see `printable`). */
 export function formatVerdictJson(v: Verdict): string {
   const claim = v.claim;
-  return JSON.stringify({
+  const out = {
+    status: v.status,
     verified: v.verified,
     correct: claim?.correct ?? null,
     total: claim?.total ?? null,
@@ -50,6 +81,7 @@ export function formatVerdictJson(v: Verdict): string {
     certificateFileSha256: v.certificateFileSha256,
     checkerVersion: v.checkerVersion,
     checkerOps: v.checkerOps,
-    ...(v.verified ? {} : { error: v.error }),
-  });
+    ...(v.verified ? { cite: citeLine(v).replace(/^cite:\s+/, '') } : { error: v.error }),
+  };
+  return JSON.stringify(out, (_key, value: unknown) => (typeof value === 'string' ? printable(value) : value));
 }

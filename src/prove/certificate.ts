@@ -6,10 +6,7 @@
 import { gzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../util/atomic.js';
 // The step shapes are the checker's (SPEC §4): the prover writes exactly the types the checker reads.
-import type { InvSqrtScaleStep } from '../../checker/rules/inv-sqrt-scale.js';
-import type { ExpTableStep } from '../../checker/rules/exp-table.js';
-import type { CubicCase, CubicCountStep } from '../../checker/rules/cubic-count.js';
-import type { BruteForceCountStep } from '../../checker/rules/brute-force-count.js';
+import type { BruteForceCountStep, CubicCase, CubicCountStep, ExpTableStep, InvSqrtScaleStep } from 'mechcert-checker';
 
 export const FORMAT = 'mechcert/1';
 export const PROVER = { name: 'mechcert', version: '0.1.0' } as const;

@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
-import { checkCertificate } from '../../checker/check.js';
+import { checkCertificate } from 'mechcert-checker';
 import type { Backend } from '../backend/registry.js';
 import { parseModel, type Model } from '../model/model.js';
 import { exhaustiveAccuracy } from '../train/accuracy.js';

@@ -23,7 +23,7 @@ export interface Tiny {
 export function tiny(m: Omit<Model, 'sha256'>): Tiny {
   const bytes = serializeModel(m);
   const model = parseModel(bytes);
-  return { bytes, model, exact: loadExactModel(bytes, new Ops()), tables: pathTables(model) };
+  return { bytes, model, exact: loadExactModel(bytes, new Ops(), model.sha256), tables: pathTables(model) };
 }
 
 /** A random tiny model (mostly wrong) or a noisy Max-of-K solver (mostly right). */

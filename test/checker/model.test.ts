@@ -83,7 +83,7 @@ const weights = () => ({
 
 const load = (bytes: Uint8Array) => {
   try {
-    loadExactModel(bytes, new Ops());
+    loadExactModel(bytes, new Ops(), '');
     return 'ok';
   } catch (e) {
     if (e instanceof CheckError) return e.message;
@@ -134,7 +134,7 @@ describe('exact path matrices', () => {
     for (const seed of [1, 2, 3]) {
       const m = randomModel({ k: 3, vocab: 5, dModel: 4, dHead: 3 }, seed);
       const bytes = serializeModel(m);
-      const exact = loadExactModel(bytes, new Ops());
+      const exact = loadExactModel(bytes, new Ops(), '');
       const float = pathTables(parseModel(bytes));
       for (const name of ['EU', 'EVOU', 'PVOU', 'EQKE', 'EQKP'] as const) {
         const A = exact[name];
@@ -150,7 +150,7 @@ describe('exact path matrices', () => {
     m.WE.set([1 + 2 ** -23, 2 ** -126]);
     m.Wpos.set([0, 0]);
     m.WU.set([1 + 2 ** -23, 1]);
-    const exact = loadExactModel(serializeModel(m), new Ops());
+    const exact = loadExactModel(serializeModel(m), new Ops(), '');
     // EU[0,0] = (1 + 2^−23)^2 = 1 + 2^−22 + 2^−46 exactly.
     expect(exact.EU.num[0] * 2n ** 46n / 2n ** BigInt(exact.EU.exp)).toBe(2n ** 46n + 2n ** 24n + 1n);
   });

@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { checkCertificate } from '../../../checker/check.js';
+import { checkCertificate } from 'mechcert-checker';
 import { parseModel } from '../../model/model.js';
 import { certificateBytes, writeCertificate } from '../certificate.js';
 import { getStrategy, silentProgress } from '../strategy.js';

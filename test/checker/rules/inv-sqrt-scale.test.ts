@@ -5,9 +5,12 @@ import { CheckError } from '../../../checker/errors.js';
 import type { StepContext } from '../../../checker/context.js';
 import type { ExactModel } from '../../../checker/model.js';
 import { Ops } from '../../../checker/ops.js';
+import { MAX_WORK } from '../../../checker/limits.js';
 
 const ctx = (dHead: number): StepContext => ({
   model: { dHead } as ExactModel,
+  claim: { modelSha256: '', task: 'max-of-k', k: 2, vocab: 2, strategy: 'cubic', correct: '0', total: '4' },
+  workLimit: MAX_WORK,
   ops: new Ops(),
   step: 'scale',
   resolve: () => {

@@ -1,0 +1,94 @@
+/**
+ * The checker's command line, `mechcert-check`, also run as the prover's `mechcert check`:
+ *
+ *   mechcert-check <cert.json[.gz]> --model <model.safetensors> [--json] [--threads N] [--max-work OPS]
+ *
+ * Exit codes: 0 verified, 1 rejected, 2 usage or I/O error, 3 not decided here. Never prints a stack trace.
+ */
+import { CHECKER_VERSION, checkCertificate } from './check.js';
+import { MAX_CERTIFICATE_FILE_BYTES, MAX_MODEL_BYTES, MAX_THREADS, MAX_WORK } from './limits.js';
+import { InputFileError, readBounded } from './read.js';
+import { exitCode, formatVerdict, formatVerdictJson, printable } from './verdict.js';
+
+const usage = (prog: string) => `usage: ${prog} <certificate.json|certificate.json.gz> --model <model.safetensors> [--json] [--threads N] [--max-work OPS]
+
+Re-verifies a mechcert certificate against a model file with exact arithmetic.
+
+  --model FILE     the model the certificate is about (safetensors)
+  --json           print the verdict as one JSON object
+  --threads N      count brute-force and cubic certificates on N threads (1..${MAX_THREADS}, default 1)
+  --max-work OPS   most exact operations one step may need before the check stops undecided (default 2^${Math.log2(MAX_WORK)})
+  --version        print the checker's version
+
+Exit status: 0 verified, 1 rejected, 2 usage or I/O error, 3 not decided here (a limit reached, an unsupported size,
+an internal error).`;
+
+class UsageError extends Error {}
+
+interface Args {
+  cert: string;
+  model: string;
+  json: boolean;
+  threads: number;
+  workLimit: number;
+}
+
+/** A positive integer flag value from 1 to `max`. */
+function positive(flag: string, v: string, max: number): number {
+  const n = /^[1-9][0-9]{0,15}$/.test(v) ? Number(v) : NaN;
+  if (!(n <= max)) throw new UsageError(`${flag} must be an integer from 1 to ${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function parseArgs(argv: string[]): Args | 'help' | 'version' {
+  let cert: string | undefined;
+  let model: string | undefined;
+  let json = false;
+  let threads = 1;
+  let workLimit = MAX_WORK;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const value = () => {
+      if (eq > 0) return a.slice(eq + 1);
+      if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
+      return argv[++i];
+    };
+    if (flag === '--help' || flag === '-h') return 'help';
+    else if (flag === '--version' || flag === '-V') return 'version';
+    else if (flag === '--json') json = true;
+    else if (flag === '--model') model = value();
+    else if (flag === '--threads') threads = positive(flag, value(), MAX_THREADS);
+    else if (flag === '--max-work') workLimit = positive(flag, value(), Number.MAX_SAFE_INTEGER);
+    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${JSON.stringify(a)}`);
+    else if (cert === undefined) cert = a;
+    else throw new UsageError(`unexpected argument ${JSON.stringify(a)}`);
+  }
+  if (cert === undefined) throw new UsageError('missing the certificate path');
+  if (model === undefined || model === '') throw new UsageError('missing --model <model.safetensors>');
+  return { cert, model, json, threads, workLimit };
+}
+
+/** Runs the command with arguments `argv` (without the program name); returns the exit code. */
+export async function runCheckCommand(argv: string[], prog = 'mechcert-check'): Promise<number> {
+  let args: ReturnType<typeof parseArgs>;
+  let cert: Uint8Array;
+  let model: Uint8Array;
+  try {
+    args = parseArgs(argv);
+    if (args === 'help' || args === 'version') {
+      process.stdout.write(`${args === 'help' ? usage(prog) : `mechcert-checker ${CHECKER_VERSION}`}\n`);
+      return 0;
+    }
+    cert = readBounded(args.cert, MAX_CERTIFICATE_FILE_BYTES, 'certificate');
+    model = readBounded(args.model, MAX_MODEL_BYTES, 'model');
+  } catch (e) {
+    if (!(e instanceof UsageError || e instanceof InputFileError)) throw e;
+    process.stderr.write(`${prog}: ${printable(e.message)}\n${argv.length ? '' : `${usage(prog)}\n`}`);
+    return 2;
+  }
+  const verdict = await checkCertificate(cert, model, { threads: args.threads, workLimit: args.workLimit });
+  process.stdout.write(`${args.json ? formatVerdictJson(verdict) : formatVerdict(verdict)}\n`);
+  return exitCode(verdict.status);
+}
