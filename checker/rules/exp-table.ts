@@ -10,6 +10,9 @@
  * Large exponents: if y > F + 1 then e^−y·2^F < 2^F·2^−(F+1) < 1, so only lo = 0 holds (e > 2); for hi, e^y ≥ e^(F+1)
  * when y ≥ F + 1, so the hi test may evaluate e^(F+1) instead of e^y.
  * Precision: each test is decided at relative precision 2^−(F+32), and again at 2^−(F+160) before rejecting.
+ * Work bound: fracBits and the table shapes (V×V for EQKE, V×K for EQKP, from the model's dimensions) are checked, and
+ * the step's work estimated (forming X, then per entry two tests at two precisions, y ≤ F + 1), BEFORE X is read: X is
+ * formed on first access (model.ts), which for EQKE is V²·d work. Beyond ctx.workLimit the step stops, not decided.
  */
 import type { StepContext } from '../context.js';
 import { compareRational, parseNatural, type Rational } from '../arith/exact.js';
@@ -17,6 +20,7 @@ import { expFixed, guardedPrecision } from '../arith/exp.js';
 import { ensure, reject } from '../errors.js';
 import { MAX_FRAC_BITS } from '../limits.js';
 import { Ops } from '../ops.js';
+import { ensureWork, expWork, pathWork } from '../work.js';
 
 export interface ExpTableStep {
   id: string;
@@ -67,18 +71,23 @@ export function expUpperHolds(hi: bigint, y: Rational, F: number, ops: Ops): boo
 export function checkExpTable(step: ExpTableStep, ctx: StepContext): ExpTable {
   const rule = 'exp-table';
   const { lo: rLo, hi: rHi } = ctx.resolve('scale', step.scale, 'inv-sqrt-scale');
-  const X = step.source === 'EQKE' ? ctx.model.EQKE : ctx.model.EQKP;
-  const { rows, cols } = X;
+  // Shapes and work first: ctx.model.EQKE / EQKP are formed on first access.
+  const rows = ctx.model.vocab;
+  const cols = step.source === 'EQKE' ? ctx.model.vocab : ctx.model.k;
   const F = step.fracBits;
   ensure(F <= MAX_FRAC_BITS, ctx.step, rule, `fracBits ${F} exceeds the limit ${MAX_FRAC_BITS}`);
   ensure(step.shift.length === rows && step.shift.every((s) => s < cols), ctx.step, rule,
     `shift must list ${rows} column indices below ${cols}`);
-  const parseTable = (t: string[][], name: string): bigint[] => {
-    ensure(t.length === rows && t.every((row) => row.length === cols), ctx.step, rule, `${name} must be ${rows}×${cols} (${step.source})`);
-    return t.flat().map((s, i) => parseNatural(s) ?? reject(ctx.step, rule, `${name} entry ${i}: mantissa too long`));
-  };
+  const shapeOk = (t: string[][]) => t.length === rows && t.every((row) => row.length === cols);
+  ensure(shapeOk(step.lo) && shapeOk(step.hi), ctx.step, rule, `lo and hi must be ${rows}×${cols} (${step.source})`);
+  const P = guardedPrecision({ p: BigInt(F + 1), q: 1n }, F + GUARD_BITS[GUARD_BITS.length - 1]);
+  const perEntry = 2 * GUARD_BITS.length * (expWork(P, 32 - Math.clz32(F + 1)) + 2) + 8;
+  ensureWork(ctx, rule, pathWork(ctx.model, step.source) + rows * cols * perEntry, `an exp table over ${step.source}`);
+  const parseTable = (t: string[][], name: string): bigint[] =>
+    t.flat().map((s, i) => parseNatural(s) ?? reject(ctx.step, rule, `${name} entry ${i}: mantissa too long`));
   const lo = parseTable(step.lo, 'lo');
   const hi = parseTable(step.hi, 'hi');
+  const X = step.source === 'EQKE' ? ctx.model.EQKE : ctx.model.EQKP;
   const one = 1n << BigInt(F);
   for (let q = 0; q < rows; q++) {
     const base = X.num[q * cols + step.shift[q]];

@@ -2,16 +2,25 @@
  * mechcert: the prover's command line. Each command lives in its own module and registers itself here.
  * User mistakes (bad flags, missing or malformed files, a model beyond the chosen backend's limits) end in one line on
  * stderr and exit code 2, never a stack trace.
+ *
+ * Start-up is kept small (`mechcert --help` and `mechcert check` load no prover code): command modules import only
+ * what their flags and help need, and load the code that does the work (vega, bullmq, webgpu, the provers) inside
+ * their actions. Costly option defaults are computed only for the command that runs (./lazy.ts).
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { BackendLimitError } from '../backend/registry.js';
-import { ModelFormatError } from '../model/model.js';
 import { UsageError } from './errors.js';
+import { resolveLazyDefaults, selectedCommand } from './lazy.js';
+
+// ../../package.json from src/cli/main.ts and from its build, dist/cli/main.js.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command();
 program
   .name('mechcert')
   .description('Prove accuracy lower bounds for small transformers and emit certificates an exact checker re-verifies.')
+  .version(`mechcert ${version}`, '-V, --version', 'output the version number')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -27,12 +36,16 @@ const commandModules: Array<() => Promise<{ register(program: Command): void }>>
   () => import('./commands/prove.js'),
   () => import('./commands/check.js'),
 ];
-for (const load of commandModules) (await load()).register(program);
+for (const module of await Promise.all(commandModules.map((load) => load()))) module.register(program);
 
 try {
+  const selected = selectedCommand(program, process.argv.slice(2));
+  if (selected) await resolveLazyDefaults(selected);
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+  // The model reader is loaded by the commands that read models; a ModelFormatError implies it is loaded already.
+  const { ModelFormatError } = await import('../model/model.js');
   if (e instanceof ModelFormatError || e instanceof UsageError || e instanceof BackendLimitError) {
     process.stderr.write(`mechcert: ${e.message}\n`);
     process.exit(2);

@@ -7,18 +7,22 @@ import type { PathTables } from '../model/paths.js';
 import { chunkCount, chunkCounter, chunkSize, type EvalJob } from './kernel.js';
 
 /**
- * Workers run eval-worker.ts from source. On Node 20 neither an inherited nor an explicit `execArgv: ['--import',
- * 'tsx']` applies tsx to a worker's entry module (it fails with "Unknown file extension .ts"), so each worker starts
- * from a small bootstrap that registers tsx through its API, as bin/mechcert.js does, and then imports the entry.
- * Both specifiers are resolved here to absolute URLs, so the bootstrap does not depend on the working directory.
+ * The worker's entry. Built (this module is dist/eval/pool.js), workers load the compiled eval-worker.js directly. Run
+ * from source (vitest, tsx), workers run eval-worker.ts: on Node 20 neither an inherited nor an explicit `execArgv:
+ * ['--import', 'tsx']` applies tsx to a worker's entry module (it fails with "Unknown file extension .ts"), so each
+ * worker starts from a small bootstrap that registers tsx through its API and then imports the entry. Both specifiers
+ * are resolved here to absolute URLs, so the bootstrap does not depend on the working directory.
  */
-const WORKER_BOOTSTRAP = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+const COMPILED = import.meta.url.endsWith('.js');
+const WORKER_ENTRY: string | URL = COMPILED
+  ? new URL('./eval-worker.js', import.meta.url)
+  : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
   .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./eval-worker.ts', import.meta.url).href)}); });`;
 
 /**
  * Sums the correct counts of every chunk; `onProgress(done, total)` counts sequences (or samples) finished. The
  * calling thread counts chunks too, beside threads − 1 workers: it starts at once, while each worker first needs a
- * few hundred milliseconds to load tsx and the kernel.
+ * few hundred milliseconds to load the kernel (and tsx, from source).
  */
 export function runJob(tables: PathTables, job: EvalJob, threads: number, onProgress?: (done: number, total: number) => void): Promise<number> {
   if (!Number.isSafeInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer (got ${threads})`);
@@ -54,7 +58,7 @@ export function runJob(tables: PathTables, job: EvalJob, threads: number, onProg
       return !settled;
     };
     for (let i = 0; i < Math.min(threads, chunks) - 1; i++) {
-      const w = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: { tables, job } });
+      const w = new Worker(WORKER_ENTRY, { eval: !COMPILED, workerData: { tables, job } });
       workers.push(w);
       w.on('message', (msg: { chunk: number; correct: number }) => {
         if (record(msg.chunk, msg.correct) && next < chunks) w.postMessage(next++);

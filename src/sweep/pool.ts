@@ -1,9 +1,9 @@
 /**
  * A pool of worker_threads that run sweep jobs (src/sweep/jobs.ts), one per thread at a time, first come first
- * served. Threads load the TypeScript sources through tsx, as bin/mechcert.js does. A thread that dies takes only its
- * current job with it (that job fails, with the reason); a fresh thread replaces it. Closing asks each idle thread to
- * dispose its backends and exit (a thread with an open WebGPU device does not exit by itself), and terminates any that
- * is still running a job or does not exit within CLOSE_GRACE_MS.
+ * served. Threads run the compiled thread.js when this module is built, or the TypeScript source through tsx. A
+ * thread that dies takes only its current job with it (that job fails, with the reason); a fresh thread replaces it.
+ * Closing asks each idle thread to dispose its backends and exit (a thread with an open WebGPU device does not exit by
+ * itself), and terminates any that is still running a job or does not exit within CLOSE_GRACE_MS.
  */
 import { Worker } from 'node:worker_threads';
 import type { SweepJob, SweepJobResult } from './jobs.js';
@@ -33,11 +33,18 @@ interface Slot {
   current: Pending | null;
 }
 
+/** Built (this module is dist/sweep/pool.js), threads load the compiled thread.js directly. */
+const COMPILED = import.meta.url.endsWith('.js');
+
+/** From source (vitest, tsx): an eval'd CommonJS bootstrap registers tsx's loader, then imports the TypeScript entry. */
 function bootstrapCode(): string {
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./thread.ts', import.meta.url).href;
-  // An eval'd worker is a CommonJS script: it registers tsx's loader, then imports the TypeScript entry.
   return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); }).catch((e) => { console.error(e); process.exit(1); });`;
+}
+
+function newThread(): Worker {
+  return COMPILED ? new Worker(new URL('./thread.js', import.meta.url)) : new Worker(bootstrapCode(), { eval: true });
 }
 
 export class ThreadPool implements JobExecutor {
@@ -54,7 +61,7 @@ export class ThreadPool implements JobExecutor {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(bootstrapCode(), { eval: true }), ready: false, current: null };
+    const slot: Slot = { worker: newThread(), ready: false, current: null };
     slot.worker.on('message', (msg: { ready?: true; id?: number; ok?: boolean; result?: SweepJobResult; error?: string }) => {
       if (msg.ready) {
         slot.ready = true;

@@ -1,7 +1,7 @@
 /**
  * Hostile inputs through the real CLI (`node bin/mechcert-check.js`): every byte string given as a certificate or a
- * model ends in exit 1 (rejected, with a `rule:` and a one-line `reason:`) or exit 2 (usage or I/O, one line on
- * stderr), in bounded time, never a stack trace. One test per limit of checker/limits.ts (SPEC §5).
+ * model ends in exit 1 (rejected, with a `rule:` and a one-line `reason:`), exit 2 (usage or I/O, one line on
+ * stderr) or exit 3 (not decided here: a limit of the checker), in bounded time, never a stack trace. One test per limit of checker/limits.ts (SPEC §5).
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -45,14 +45,17 @@ const cli = (args: string[]): Promise<Run> => new Promise((resolve) => {
   });
 });
 
-/** Runs the CLI and asserts a clean rejection (exit 1, the rule, one reason line) or usage error (exit 2, one line). */
-async function expectClean(args: string[], code: 1 | 2, rule?: RegExp) {
+/**
+ * Runs the CLI and asserts a clean rejection (exit 1, the rule, one reason line), usage error (exit 2, one line) or
+ * stop at a limit (exit 3, `NOT DECIDED`, the rule, one reason line).
+ */
+async function expectClean(args: string[], code: 1 | 2 | 3, rule?: RegExp) {
   const r = await cli(args);
   const out = r.stdout + r.stderr;
   expect(out).not.toMatch(/\n\s+at |Error: .*\n.*node:|FATAL|Aborted|heap out of memory/);
   expect(r.code, out).toBe(code);
-  if (code === 1) {
-    expect(r.stdout).toMatch(/^NOT VERIFIED\n/);
+  if (code !== 2) {
+    expect(r.stdout).toMatch(code === 1 ? /^NOT VERIFIED\n/ : /^NOT DECIDED /);
     expect(r.stdout).toMatch(/\nreason: {6}[^\n]+\n/);
     if (rule) expect(r.stdout.match(/\nrule: +(\S+)/)?.[1]).toMatch(rule);
   } else {
@@ -60,7 +63,7 @@ async function expectClean(args: string[], code: 1 | 2, rule?: RegExp) {
   }
   return r;
 }
-const cert = (data: string | Uint8Array, code: 1 | 2, rule?: RegExp) => expectClean([file(data), '--model', model], code, rule);
+const cert = (data: string | Uint8Array, code: 1 | 2 | 3, rule?: RegExp) => expectClean([file(data), '--model', model], code, rule);
 /** A model file and a certificate that claims its SHA-256, so the checker reaches the model parser. */
 const hostileModel = (bytes: Uint8Array, rule: RegExp = /^model$/) => {
   const sha = createHash('sha256').update(bytes).digest('hex');
@@ -83,9 +86,9 @@ describe('hostile certificates (CLI)', { timeout: 60_000 }, () => {
     return cert(bytes, 1, /^json$/);
   });
   it('truncated JSON', () => { const t = JSON.stringify(valid); return cert(t.slice(0, t.length - 7), 1, /^json$/); });
-  it(`nesting a million deep (limit ${MAX_JSON_DEPTH}), checked before JSON.parse`, () => cert(`${'['.repeat(1e6)}${']'.repeat(1e6)}`, 1, /^limits$/));
+  it(`nesting a million deep (limit ${MAX_JSON_DEPTH}), checked before JSON.parse`, () => cert(`${'['.repeat(1e6)}${']'.repeat(1e6)}`, 3, /^limits$/));
   it('nesting a million deep, unbalanced and inside the certificate', () =>
-    cert(JSON.stringify(valid).replace('"prover":', `"x":${'{"a":'.repeat(1e6)}`), 1, /^limits$/));
+    cert(JSON.stringify(valid).replace('"prover":', `"x":${'{"a":'.repeat(1e6)}`), 3, /^limits$/));
   it('brackets inside strings do not count as nesting (a free-form prover string may hold them)', async () => {
     const r = await cli([file(variant((c) => { c.prover.note = `"[{\\${'['.repeat(1e5)}`; })), '--model', model]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -94,7 +97,7 @@ describe('hostile certificates (CLI)', { timeout: 60_000 }, () => {
   it(`a rational with millions of digits (limit ${MAX_NUMBER_CHARS} characters)`, () =>
     cert(variant((c) => { c.evidence.steps[0].lo = `0.${'1'.repeat(3e6)}`; }), 1, /^(schema|inv-sqrt-scale)$/));
   it(`a huge array (limit ${MAX_JSON_VALUES} elements, checked before JSON.parse)`, () =>
-    cert(`{"a":[${'0,'.repeat(MAX_JSON_VALUES)}0]}`, 1, /^limits$/));
+    cert(`{"a":[${'0,'.repeat(MAX_JSON_VALUES)}0]}`, 3, /^limits$/));
   it('a large array within the element limit is rejected by the schema or its rule', () =>
     cert(variant((c) => { c.evidence.steps[1].shift = new Array(1e6).fill(0); }), 1, /^(schema|exp-table)$/));
   it(`more than ${MAX_STEPS} steps`, () =>
@@ -107,14 +110,19 @@ describe('hostile certificates (CLI)', { timeout: 60_000 }, () => {
   it(`a gzip bomb (1 GiB of zeros; limit ${MAX_CERTIFICATE_JSON_BYTES} bytes after gunzip)`, () => {
     // 16 gzip members of 64 MiB of zeros each (gunzip reads concatenated members as one stream).
     const member = gzipSync(Buffer.alloc(64 << 20), { level: 9 });
-    return cert(Buffer.concat(Array.from({ length: 16 }, () => member)), 1, /^limits$/);
+    return cert(Buffer.concat(Array.from({ length: 16 }, () => member)), 3, /^limits$/);
   });
-  it('truncated and corrupt gzip', async () => {
+  it('truncated and corrupt gzip is reported as gzip corruption', async () => {
     const gz = gzipSync(JSON.stringify(valid));
-    await cert(gz.subarray(0, gz.length >> 1), 1, /^limits$/);
+    const truncated = await cert(gz.subarray(0, gz.length >> 1), 1, /^gzip$/);
+    expect(truncated.stdout).toMatch(/reason: +gzip certificate is corrupt: unexpected end of file/);
     const bad = Buffer.from(gz);
     bad[20] ^= 0xff;
-    await cert(bad, 1);
+    await cert(bad, 1, /^gzip$/);
+    const crc = Buffer.from(gz);
+    crc[crc.length - 6] ^= 1;
+    expect((await cert(crc, 1, /^gzip$/)).stdout).toMatch(/incorrect data check/);
+    expect((await cert(Buffer.concat([gz, Buffer.from('trailing garbage')]), 1, /^gzip$/)).stdout).toMatch(/incorrect header check/);
   });
   it(`a certificate file over ${MAX_CERTIFICATE_FILE_BYTES} bytes (sparse)`, () => {
     const p = file('');
@@ -130,7 +138,7 @@ describe('hostile certificates (CLI)', { timeout: 60_000 }, () => {
     await expectClean([join(dir, 'missing.json'), '--model', model], 2);
     await expectClean([dir, '--model', model], 2);
     await expectClean([file(JSON.stringify(valid)), '--model', model, '--threads', '0'], 2);
-    await expectClean([file(JSON.stringify(valid)), '--model', model, '--threads', String(MAX_THREADS + 1)], 1, /^options$/);
+    await expectClean([file(JSON.stringify(valid)), '--model', model, '--threads', String(MAX_THREADS + 1)], 2);
     await expectClean([file(JSON.stringify(valid))], 2);
   });
 });

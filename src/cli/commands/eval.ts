@@ -6,11 +6,9 @@
  */
 import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { ModelFormatError, readModel, type Model } from '../../model/model.js';
-import { defaultThreads, evaluateExhaustive, MAX_EXHAUSTIVE_SEQUENCES, tooLargeForExhaustive } from '../../eval/exhaustive.js';
-import { defaultSampledThreads, evaluateSampled } from '../../eval/sampled.js';
-import type { Backend } from '../../backend/index.js';
-import { pathTables } from '../../model/paths.js';
+import type { Model } from '../../model/model.js';
+import { MAX_EXHAUSTIVE_SEQUENCES } from '../../eval/exhaustive.js';
+import type { Backend } from '../../backend/registry.js';
 import { BACKEND_FLAG_HELP, openBackendFlag, parseBackendFlag } from '../backend.js';
 import { UsageError } from '../errors.js';
 
@@ -37,7 +35,8 @@ function parseSeed(raw: string): bigint {
   return seed;
 }
 
-function loadModel(path: string): Model {
+async function loadModel(path: string): Promise<Model> {
+  const { ModelFormatError, readModel } = await import('../../model/model.js');
   try {
     return readModel(path);
   } catch (e) {
@@ -94,11 +93,14 @@ export function register(program: Command): void {
     .option('--samples <n>', 'estimate from N uniform random sequences instead of enumerating them all')
     .option('--seed <n>', 'seed of the sampled estimate', '0')
     .action(async (path: string, raw: RawOptions) => {
-      const backendChoice = parseBackendFlag(raw.backend);
+      const backendChoice = await parseBackendFlag(raw.backend);
       const requestedThreads = raw.threads === undefined ? undefined : parseInteger('--threads', raw.threads, 1, 1024);
       const requestedSamples = raw.samples === undefined ? undefined : parseInteger('--samples', raw.samples, 1);
       const seed = parseSeed(raw.seed);
-      const model = loadModel(path);
+      const model = await loadModel(path);
+      const [{ defaultThreads, evaluateExhaustive, tooLargeForExhaustive }, { defaultSampledThreads, evaluateSampled }] = await Promise.all([
+        import('../../eval/exhaustive.js'), import('../../eval/sampled.js'),
+      ]);
       const { k, vocab, dModel, dHead } = model.config;
       const sequences = BigInt(vocab) ** BigInt(k);
       const tooLarge = tooLargeForExhaustive(k, vocab);
@@ -170,6 +172,7 @@ export function register(program: Command): void {
 /** Exhaustive evaluation on a GPU backend, in ranges of 2^26 sequences for progress; disposes the backend. */
 async function evaluateOnBackend(backend: Backend, model: Model, onProgress: (done: number, total: number) => void): Promise<{ correct: number; total: number; accuracy: number }> {
   try {
+    const { pathTables } = await import('../../model/paths.js');
     const tables = pathTables(model);
     const total = tables.vocab ** tables.k;
     let correct = 0;

@@ -7,9 +7,6 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import { readModel } from '../../model/model.js';
-import { evaluateExhaustive } from '../../eval/exhaustive.js';
-import { writeReport } from '../../report/report.js';
 import { UsageError } from '../errors.js';
 
 export const DEFAULT_MODEL = 'models/max4-v64-s123.safetensors';
@@ -24,6 +21,9 @@ export function register(program: Command): void {
     .action(async (opts: { model: string; strategies?: string; out: string }) => {
       if (!existsSync(opts.model)) throw new UsageError(`model file not found: ${opts.model}`);
       const t0 = performance.now();
+      const [{ readModel }, { evaluateExhaustive }, { writeReport }] = await Promise.all([
+        import('../../model/model.js'), import('../../eval/exhaustive.js'), import('../../report/report.js'),
+      ]);
       const model = readModel(opts.model);
       const { k, vocab } = model.config;
       process.stderr.write(`mechcert: ${opts.model} (K=${k}, V=${vocab}, sha256 ${model.sha256})\n`);

@@ -7,9 +7,7 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { writeCertificate } from '../../prove/certificate.js';
-import { loadModelFile } from '../../prove/load.js';
-import { getStrategy, listStrategies, type Progress } from '../../prove/strategy.js';
+import type { Progress } from '../../prove/strategy.js';
 import { BACKEND_FLAG_HELP, openBackendFlag, parseBackendFlag } from '../backend.js';
 import { UsageError } from '../errors.js';
 
@@ -74,17 +72,19 @@ export function register(program: Command): void {
     .option('--frac-bits <n>', 'fraction bits of the exp tables (default: chosen per strategy and model)')
     .action(async (modelPath: string, raw: RawOptions) => {
       if (raw.strategy === undefined) throw new UsageError('--strategy is required (see `mechcert strategies`)');
+      const { getStrategy, listStrategies } = await import('../../prove/strategy.js');
       const strategy = await getStrategy(raw.strategy);
       if (!strategy) {
         const names = (await listStrategies()).map((s) => s.name);
         throw new UsageError(`unknown strategy ${JSON.stringify(raw.strategy)} (known: ${names.join(', ')})`);
       }
       if (raw.out === undefined || raw.out === '') throw new UsageError('--out is required');
-      const backendChoice = parseBackendFlag(raw.backend);
+      const backendChoice = await parseBackendFlag(raw.backend);
       const threads = raw.threads === undefined ? availableParallelism() : parseInteger('--threads', raw.threads, 1, 256);
       const fracBits = raw.fracBits === undefined ? undefined : parseInteger('--frac-bits', raw.fracBits, 1, 256);
 
       const t0 = performance.now();
+      const [{ writeCertificate }, { loadModelFile }] = await Promise.all([import('../../prove/certificate.js'), import('../../prove/load.js')]);
       const { model } = loadModelFile(modelPath);
       const usesKernels = (strategy.backendKernels ?? []).length > 0;
       if (backendChoice !== 'cpu' && !usesKernels) process.stderr.write(`prove: ${strategy.name} has no backend kernel; it runs on the cpu\n`);

@@ -3,13 +3,11 @@
  * reusing results cached by model SHA-256 + strategy, and writes tables (Markdown, CSV, JSON) and plots (SVG, PNG)
  * beside the paper's published figures (src/report/report.ts).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeReport } from '../../report/report.js';
-import { DEFAULT_CACHE_DIR } from '../../sweep/cache.js';
-import { fmtMeanStd } from '../../report/tables.js';
 import { UsageError } from '../errors.js';
+import { addLazyDefaultOption, defaultCacheDir } from '../lazy.js';
 
 export function parseList(raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
@@ -33,19 +31,20 @@ interface RawOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('report')
     .description("Prove, check and measure every (model, strategy) and write tables and plots beside the paper's figures.")
     .argument('<models...>', 'model files (.safetensors)')
     .option('--strategies <list>', 'comma-separated strategy names; `*` matches any text (e.g. "cubic,subcubic/*"); default: every registered strategy')
-    .option('--out <dir>', 'output folder (report.md, rows.csv, groups.csv, report.json, *.svg, *.png)')
-    .option('--cache <dir>', 'cache of results by model SHA-256 and strategy (reruns resume)', DEFAULT_CACHE_DIR)
+    .option('--out <dir>', 'output folder (report.md, rows.csv, groups.csv, report.json, *.svg, *.png)');
+  addLazyDefaultOption(command, new Option('--cache <dir>', 'cache of results by model SHA-256 and strategy (reruns resume)'), defaultCacheDir)
     .option('--threads <n>', 'threads each proof and check may use', '1')
     .option('--no-png', 'write SVG only (no PNG renderings)')
     .option('--model-plots <n>', 'per-model EQKE pictures for at most this many models', '8')
     .action(async (models: string[], raw: RawOptions) => {
       if (!raw.out) throw new UsageError('--out is required');
       for (const m of models) if (!existsSync(m)) throw new UsageError(`model file not found: ${m}`);
+      const [{ writeReport }, { fmtMeanStd }] = await Promise.all([import('../../report/report.js'), import('../../report/tables.js')]);
       const result = await writeReport(models, parseList(raw.strategies), raw.out, {
         cacheDir: raw.cache,
         threads: parseCount('--threads', raw.threads, 1),

@@ -5,19 +5,13 @@
  * is resolved here once (auto → webgpu on a hardware adapter, else cpu) and every job gets the concrete name.
  * Exit code 0 when every job succeeded, 1 when some failed (the report is written either way), 2 on usage errors.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { PAPER_SEEDS } from '../../report/paper.js';
-import { resolveStrategies } from '../../report/report.js';
-import { fmtMeanStd } from '../../report/tables.js';
-import { DEFAULT_CACHE_DIR } from '../../sweep/cache.js';
-import { ThreadPool, type JobExecutor } from '../../sweep/pool.js';
-import { DEFAULT_QUEUE, QueueExecutor } from '../../sweep/queue.js';
-import { failureSummary, runSweep } from '../../sweep/sweep.js';
-import { formatDuration } from '../../sweep/progress.js';
+import type { JobExecutor } from '../../sweep/pool.js';
 import { BACKEND_FLAG_HELP, openBackendFlag, parseBackendFlag } from '../backend.js';
 import { UsageError } from '../errors.js';
+import { addLazyDefaultOption, defaultCacheDir, defaultQueue } from '../lazy.js';
 import { parseCount, parseList } from './report.js';
 import { addTrainingOptions } from './train.js';
 
@@ -59,10 +53,10 @@ export function register(program: Command): void {
     .option('--vocab <n>', 'vocabulary size V', '64')
     .option('--strategies <list>', 'comma-separated strategy names, `*` matches any text; default: every registered strategy')
     .option('--workers <n>', 'worker threads (default: every core); ignored with --redis')
-    .option('--redis <url>', 'run the jobs through BullMQ on this Redis (start workers with `mechcert worker --redis URL`)')
-    .option('--queue <name>', 'BullMQ queue name', DEFAULT_QUEUE)
-    .option('--out <dir>', 'report folder')
-    .option('--cache <dir>', 'cache of trained models and results (reruns resume)', DEFAULT_CACHE_DIR)
+    .option('--redis <url>', 'run the jobs through BullMQ on this Redis (start workers with `mechcert worker --redis URL`)');
+  addLazyDefaultOption(command, new Option('--queue <name>', 'BullMQ queue name'), defaultQueue)
+    .option('--out <dir>', 'report folder');
+  addLazyDefaultOption(command, new Option('--cache <dir>', 'cache of trained models and results (reruns resume)'), defaultCacheDir)
     .option('--threads <n>', 'threads each proof and check may use inside its job', '1')
     .option('--no-png', 'write SVG only')
     .option('--model-plots <n>', 'per-model EQKE pictures for at most this many models', '3')
@@ -71,15 +65,20 @@ export function register(program: Command): void {
     .action(async (raw: RawOptions) => {
       if (!raw.out) throw new UsageError('--out is required');
       if (raw.seeds !== undefined && raw.n !== undefined) throw new UsageError('give --seeds or --n, not both');
+      const { PAPER_SEEDS } = await import('../../report/paper.js');
       const seeds = raw.seeds !== undefined ? parseIntList('--seeds', raw.seeds, 0) : PAPER_SEEDS.slice(0, raw.n !== undefined ? parseCount('--n', raw.n, 1) : PAPER_SEEDS.length);
       const ks = parseIntList('--k', raw.k, 1);
       const vocab = parseCount('--vocab', raw.vocab, 2);
       const lr = Number(raw.lr);
       if (!Number.isFinite(lr) || lr <= 0) throw new UsageError(`--lr must be a positive number (got ${JSON.stringify(raw.lr)})`);
       const train = { dModel: parseCount('--d-model', raw.dModel, 1), dHead: parseCount('--d-head', raw.dHead, 1), steps: parseCount('--steps', raw.steps, 1), batch: parseCount('--batch', raw.batch, 1), lr };
+      const [{ resolveStrategies }, { fmtMeanStd }, { ThreadPool }, { QueueExecutor }, { failureSummary, runSweep }, { formatDuration }] = await Promise.all([
+        import('../../report/report.js'), import('../../report/tables.js'), import('../../sweep/pool.js'), import('../../sweep/queue.js'),
+        import('../../sweep/sweep.js'), import('../../sweep/progress.js'),
+      ]);
       const strategies = await resolveStrategies(parseList(raw.strategies));
       if (strategies.length === 0) throw new UsageError('no strategies to run (none registered, or none matched --strategies)');
-      const choice = parseBackendFlag(raw.backend);
+      const choice = await parseBackendFlag(raw.backend);
       // Opened here only to resolve auto and to refuse a missing adapter up front; each job thread opens its own.
       const probe = await openBackendFlag(choice, 'sweep');
       const backend = probe.name;

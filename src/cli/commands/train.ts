@@ -4,13 +4,12 @@
  * metadata. `--backend webgpu` computes each step's gradient on the GPU in float32 (the AdamW update stays on the host),
  * which gives another model than the CPU's; its metadata names the backend. The accuracy is always measured on the CPU.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { evaluateExhaustive, MAX_EXHAUSTIVE_SEQUENCES } from '../../eval/exhaustive.js';
-import { parseModel, serializeModel, writeModel } from '../../model/model.js';
-import { trainOnBackend, TRAIN_DEFAULTS, type TrainProgress } from '../../train/train.js';
+import type { TrainProgress } from '../../train/train.js';
 import { BACKEND_FLAG_HELP, openBackendFlag, parseBackendFlag } from '../backend.js';
 import { UsageError } from '../errors.js';
+import { addLazyDefaultOption } from '../lazy.js';
 
 interface RawOptions {
   k?: string;
@@ -70,14 +69,17 @@ function progressReporter(steps: number): { update(p: TrainProgress): void; done
   };
 }
 
-/** The training settings beside K, V and the seed, shared by `train` and `sweep` (defaults: the paper's recipe). */
+/**
+ * The training settings beside K, V and the seed, shared by `train` and `sweep` (defaults: the paper's recipe,
+ * TRAIN_DEFAULTS, read from the trainer only for the command that runs).
+ */
 export function addTrainingOptions(command: Command): Command {
-  return command
-    .option('--d-model <n>', 'residual width', String(TRAIN_DEFAULTS.dModel))
-    .option('--d-head <n>', 'attention head width', String(TRAIN_DEFAULTS.dHead))
-    .option('--steps <n>', 'optimizer steps', String(TRAIN_DEFAULTS.steps))
-    .option('--batch <n>', 'sequences per step', String(TRAIN_DEFAULTS.batch))
-    .option('--lr <x>', 'AdamW learning rate', String(TRAIN_DEFAULTS.lr));
+  const recipe = (key: 'dModel' | 'dHead' | 'steps' | 'batch' | 'lr') => async () => String((await import('../../train/train.js')).TRAIN_DEFAULTS[key]);
+  addLazyDefaultOption(command, new Option('--d-model <n>', 'residual width'), recipe('dModel'));
+  addLazyDefaultOption(command, new Option('--d-head <n>', 'attention head width'), recipe('dHead'));
+  addLazyDefaultOption(command, new Option('--steps <n>', 'optimizer steps'), recipe('steps'));
+  addLazyDefaultOption(command, new Option('--batch <n>', 'sequences per step'), recipe('batch'));
+  return addLazyDefaultOption(command, new Option('--lr <x>', 'AdamW learning rate'), recipe('lr'));
 }
 
 export function register(program: Command): void {
@@ -101,7 +103,10 @@ export function register(program: Command): void {
       const lr = parsePositive('--lr', raw.lr);
       if (raw.out === undefined || raw.out === '') throw new UsageError('--out is required');
       const out = raw.out;
-      const choice = parseBackendFlag(raw.backend);
+      const choice = await parseBackendFlag(raw.backend);
+      const [{ evaluateExhaustive, MAX_EXHAUSTIVE_SEQUENCES }, { parseModel, serializeModel, writeModel }, { trainOnBackend }] = await Promise.all([
+        import('../../eval/exhaustive.js'), import('../../model/model.js'), import('../../train/train.js'),
+      ]);
 
       const log = (line: string) => process.stderr.write(`train: ${line}\n`);
       const backend = await openBackendFlag(choice, 'train');

@@ -2,10 +2,9 @@
  * `mechcert worker --redis URL`: takes sweep jobs from the BullMQ queue on Redis and runs them on worker threads
  * (src/sweep/queue.ts) until interrupted (SIGINT or SIGTERM: stops taking jobs, finishes running ones, exits 0).
  */
-import type { Command } from 'commander';
-import { DEFAULT_CACHE_DIR } from '../../sweep/cache.js';
-import { DEFAULT_QUEUE, startQueueWorker } from '../../sweep/queue.js';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { addLazyDefaultOption, defaultCacheDir, defaultQueue } from '../lazy.js';
 import { parseCount } from './report.js';
 
 interface RawOptions {
@@ -16,15 +15,16 @@ interface RawOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('worker')
     .description('Run sweep jobs (train, prove, check) from a BullMQ queue on Redis, for `mechcert sweep --redis URL`.')
-    .option('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
-    .option('--queue <name>', 'queue name (must match the sweep\'s)', DEFAULT_QUEUE)
-    .option('--concurrency <n>', 'jobs run at once, each on its own thread', '1')
-    .option('--cache <dir>', 'this machine\'s cache of trained models and results', DEFAULT_CACHE_DIR)
+    .option('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379');
+  addLazyDefaultOption(command, new Option('--queue <name>', 'queue name (must match the sweep\'s)'), defaultQueue)
+    .option('--concurrency <n>', 'jobs run at once, each on its own thread', '1');
+  addLazyDefaultOption(command, new Option('--cache <dir>', 'this machine\'s cache of trained models and results'), defaultCacheDir)
     .action(async (raw: RawOptions) => {
       if (!raw.redis) throw new UsageError('--redis is required');
+      const { startQueueWorker } = await import('../../sweep/queue.js');
       const worker = await startQueueWorker({ url: raw.redis, queueName: raw.queue, concurrency: parseCount('--concurrency', raw.concurrency, 1), cacheDir: raw.cache });
       await new Promise<void>((resolve) => {
         const stop = (sig: string) => {

@@ -1,0 +1,56 @@
+/**
+ * exp-grid (SPEC §4.5): upper bounds hi[i]/2^F ≥ e^{r·z_i}, z_i = (base + i)/2^stepBits (score units, any sign), for
+ * the true r = 1/sqrt(d_head); a null entry claims nothing.
+ *
+ *   z ≥ 0:  hi·2^P ≥ UB(e^{r_hi·z})·2^F  ⟹  hi/2^F ≥ e^{r_hi·z} ≥ e^{r·z}
+ *   z < 0:  hi·LB(e^{r_lo·|z|}) ≥ 2^{F+P}  ⟹  hi/2^F ≥ e^{−r_lo·|z|} ≥ e^{r·z}
+ *
+ * Soundness: r ↦ e^{r·z} is non-decreasing for z ≥ 0 and non-increasing for z < 0, and [r_lo, r_hi] ∋ r is the cited
+ * inv-sqrt-scale enclosure; UB and LB are the + − × enclosures of arith/exp.ts at P = F + 24 bits.
+ * Work bound: stepBits ≤ 16, fracBits ≤ 256 and |z| ≤ 4096 at both ends; with r ≤ r_hi ≤ 2 (inv-sqrt-scale) every
+ * exponent is at most 8192, and the grid's length times one evaluation is checked against ctx.workLimit first.
+ */
+import type { StepContext } from '../context.js';
+import type { Rational } from '../arith/exact.js';
+import { expFixed } from '../arith/exp.js';
+import { ensure } from '../errors.js';
+import { ensureWork, expWork } from '../work.js';
+
+export interface ExpGridStep { id: string; kind: 'exp-grid'; scale: string; base: number; stepBits: number; fracBits: number; hi: (string | null)[] }
+
+/** Verified: hi[i]/2^fracBits ≥ e^{r·(base + i)/2^stepBits} for every non-null entry. */
+export interface ExpGrid { base: number; stepBits: number; fracBits: number; hi: (bigint | null)[] }
+
+const RULE = 'exp-grid';
+/** Largest |z| in score units. */
+const Z_BITS = 12;
+
+export function checkExpGrid(s: ExpGridStep, ctx: StepContext): ExpGrid {
+  const r = ctx.resolve('scale', s.scale, 'inv-sqrt-scale');
+  const zCap = 2 ** (Z_BITS + s.stepBits);
+  ensure(s.stepBits <= 16 && s.fracBits <= 256 && Number.isSafeInteger(s.base) && s.hi.length > 0 && Math.abs(s.base) <= zCap && Math.abs(s.base + s.hi.length) <= zCap,
+    ctx.step, RULE, 'grid parameters out of range (stepBits ≤ 16, fracBits ≤ 256, |z| ≤ 4096)');
+  const P = s.fracBits + 24;
+  // |r·z| ≤ 2·4096 (the scale step bounds r_hi ≤ 2).
+  ensureWork(ctx, RULE, s.hi.length * (expWork(P, Z_BITS + 2) + 4), 'an exp grid');
+  const hi = s.hi.map((h) => {
+    if (h === null) return null;
+    ensure(/^(0|[1-9][0-9]*)$/.test(h) && h.length <= 200, ctx.step, RULE, `bad mantissa ${h}`);
+    return BigInt(h);
+  });
+  hi.forEach((h, i) => { if (h !== null) checkEntry(h, s.base + i, s, r, P, ctx); }); // null: a case citing it is rejected
+  return { base: s.base, stepBits: s.stepBits, fracBits: s.fracBits, hi };
+}
+
+/** hi/2^F ≥ e^{r·z/2^stepBits} for every r in the enclosure. */
+function checkEntry(h: bigint, zi: number, s: ExpGridStep, r: { lo: Rational; hi: Rational }, P: number, ctx: StepContext): void {
+  const z = BigInt(zi);
+  const neg = z < 0n;
+  const rr: Rational = neg ? r.lo : r.hi;
+  const y = { p: (neg ? -z : z) * rr.p, q: rr.q << BigInt(s.stepBits) };
+  const { lo: eLo, hi: eHi } = expFixed(y, P, ctx.ops);
+  ctx.ops.add(2);
+  // z ≥ 0: h/2^F ≥ eHi/2^P ≥ e^{r_hi z} ≥ e^{rz};  z < 0: h/2^F ≥ 2^P/eLo ≥ e^{−r_lo|z|} ≥ e^{rz}.
+  const ok = neg ? h * eLo >= 1n << BigInt(s.fracBits + P) : h << BigInt(P) >= eHi << BigInt(s.fracBits);
+  ensure(ok, ctx.step, RULE, `hi[${zi - s.base}] = ${h}/2^${s.fracBits} is below e^(r·${zi}/2^${s.stepBits})`);
+}
