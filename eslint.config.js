@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'checker/dist/**', 'checker/schema-validator.js', 'checker/web/dist/**', 'certificates/**', 'models/**', 'reports/**', 'test/fixtures/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'checker/dist/**', 'checker/schema-validator.js', 'checker/web/dist/**', 'certificates/**', 'models/**', 'reports/**', 'test/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -36,7 +36,12 @@ function validatorModule() {
 
 writeFileSync(here('./schema-validator.js'), validatorModule());
 rmSync(here('./dist'), { recursive: true, force: true });
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', here('./tsconfig.json')], { stdio: 'inherit' });
+try {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', here('./tsconfig.json')], { stdio: 'inherit' });
+} catch {
+  console.error('mechcert-checker: tsc failed (its errors are above); nothing was built');
+  process.exit(1);
+}
 copyFileSync(here('./schema-validator.js'), here('./dist/schema-validator.js'));
 copyFileSync(here('./schema-validator.d.ts'), here('./dist/schema-validator.d.ts'));
 copyFileSync(here('../schemas/certificate.schema.json'), here('./dist/certificate.schema.json'));

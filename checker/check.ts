@@ -22,7 +22,8 @@ import { checkBruteForceCount, type BruteForceCountStep } from './rules/brute-fo
 import { checkCubicCount, type CubicCountStep } from './rules/cubic-count.js';
 import { checkExpTable, type ExpTableStep } from './rules/exp-table.js';
 import { checkInvSqrtScale, type InvSqrtScaleStep } from './rules/inv-sqrt-scale.js';
-import { checkExpGrid, checkSubcubicCount, type ExpGridStep, type SubcubicCountStep } from './rules/subcubic.js';
+import { checkExpGrid, type ExpGridStep } from './rules/exp-grid.js';
+import { checkSubcubicCount, type SubcubicCountStep } from './rules/subcubic-count.js';
 import { makeValidator } from './schema-validator.js';
 
 export type { BruteForceCountStep, CubicCountStep, ExpGridStep, ExpTableStep, InvSqrtScaleStep, SubcubicCountStep };

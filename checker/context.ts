@@ -7,7 +7,7 @@ import type { ExactModel } from './model.js';
 import type { Ops } from './ops.js';
 import type { ScaleEnclosure } from './rules/inv-sqrt-scale.js';
 import type { ExpTable } from './rules/exp-table.js';
-import type { ExpGrid } from './rules/subcubic.js';
+import type { ExpGrid } from './rules/exp-grid.js';
 
 /** The verified result of each citable step kind. */
 export interface Results {

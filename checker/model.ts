@@ -51,8 +51,20 @@ const WEIGHTS = {
 } as const;
 /** Accepted only when every entry is exactly zero (+0 or −0). */
 const BIASES = ['blocks.0.attn.b_Q', 'blocks.0.attn.b_K', 'blocks.0.attn.b_V', 'blocks.0.attn.b_O', 'unembed.b_U'];
-/** TransformerLens buffers that hold no parameters; not read. */
-const IGNORED = ['blocks.0.attn.mask', 'blocks.0.attn.IGNORE', '__metadata__'];
+/** TransformerLens's attention buffers (SPEC §1): the mask is read and must leave the last query every position. */
+const MASK = 'blocks.0.attn.mask';
+const IGNORE = 'blocks.0.attn.IGNORE';
+/** The dtypes accepted per tensor name, and bytes per element of each. */
+const DTYPES = (name: string): readonly string[] => (name === MASK ? ['BOOL', 'U8'] : ['F32']);
+const DTYPE_BYTES: Record<string, number> = { F32: 4, BOOL: 1, U8: 1 };
+
+/** A tensor's header entry, validated: its bytes are file[begin, end). */
+interface Entry {
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
 
 interface Tensor {
   shape: number[];
@@ -85,46 +97,141 @@ export function dyadicMatrix(bits: Uint32Array, rows: number, cols: number): Mat
   return { rows, cols, exp, num };
 }
 
-function readTensors(bytes: Uint8Array): Map<string, Tensor> {
+/**
+ * The header's JSON text and where the data region starts. The header must begin with `{` (as in the reference
+ * library): TextDecoder would drop a byte-order mark silently, and the bytes hashed would differ from the text read.
+ */
+function headerText(bytes: Uint8Array): { text: string; dataStart: number } {
   ensure(bytes.length <= MAX_MODEL_BYTES, null, RULE, `model file of ${bytes.length} bytes exceeds the limit of ${MAX_MODEL_BYTES}`);
   ensure(bytes.length >= 8, null, RULE, `model file of ${bytes.length} bytes is too short for a safetensors header`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = view.getBigUint64(0, true);
+  const headerLen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
   ensure(headerLen <= BigInt(Math.min(MAX_MODEL_HEADER_BYTES, bytes.length - 8)), null, RULE,
     `safetensors header length ${headerLen} exceeds the file or the limit of ${MAX_MODEL_HEADER_BYTES} bytes`);
   const dataStart = 8 + Number(headerLen);
-  let header: unknown;
-  let text = '';
+  ensure(!(bytes[8] === 0xef && bytes[9] === 0xbb && bytes[10] === 0xbf), null, RULE, 'safetensors header starts with a byte-order mark (EF BB BF)');
+  ensure(bytes[8] === 0x7b, null, RULE, 'safetensors header does not begin with "{"');
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart));
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)), dataStart };
   } catch {
-    fail('safetensors header is not UTF-8 JSON');
+    return fail('safetensors header is not UTF-8 JSON');
   }
-  ensure(jsonShape(text).depth <= MAX_JSON_DEPTH, null, RULE, `safetensors header nests deeper than ${MAX_JSON_DEPTH}`);
+}
+
+/** The header as a JSON object whose numbers are all integers, with no key repeated in any object. */
+function parseHeader(text: string): Record<string, unknown> {
+  const shape = jsonShape(text);
+  ensure(shape.depth <= MAX_JSON_DEPTH, null, RULE, `safetensors header nests deeper than ${MAX_JSON_DEPTH}`);
+  // JSON.parse keeps the last of two equal keys; another reader may keep the first: the same file, two models.
+  ensure(shape.duplicateKey === null, null, RULE, () => `safetensors header repeats the key ${JSON.stringify(shape.duplicateKey)}`);
+  let header: unknown;
   try {
     header = JSON.parse(text);
   } catch {
     fail('safetensors header is not UTF-8 JSON');
   }
   ensure(typeof header === 'object' && header !== null && !Array.isArray(header), null, RULE, 'safetensors header is not a JSON object');
+  integerLiteralsOnly(text);
+  return header as Record<string, unknown>;
+}
+
+/**
+ * Every number in the (valid JSON) header text is written as a plain non-negative integer: JSON.parse reads `4.096e3`,
+ * `4096.0` and `4096.0000000000001` all as 4096, which the reference library refuses. Strings are blanked first, so
+ * the only number tokens left are the values of shape and data_offsets (metadata values must be strings).
+ */
+function integerLiteralsOnly(text: string): void {
+  const bare = text.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  for (const token of bare.match(/[-0-9][-+.eE0-9]*/g) ?? []) {
+    ensure(/^(0|[1-9][0-9]*)$/.test(token), null, RULE, `safetensors header number ${token} is not written as a non-negative integer`);
+  }
+}
+
+/** `__metadata__`, if present, maps strings to strings (as in the reference library). */
+function checkMetadata(value: unknown): void {
+  ensure(typeof value === 'object' && value !== null && !Array.isArray(value), null, RULE, '__metadata__ is not a JSON object');
+  for (const [k, v] of Object.entries(value)) ensure(typeof v === 'string', null, RULE, `__metadata__ value ${JSON.stringify(k)} is not a string`);
+}
+
+/** One tensor's header entry: exactly dtype, shape and data_offsets, a known name and dtype, a matching byte length. */
+function tensorEntry(name: string, value: unknown, dataStart: number, fileLen: number): Entry {
+  ensure(name === MASK || name === IGNORE || Object.values(WEIGHTS).includes(name as never) || BIASES.includes(name), null, RULE,
+    `unexpected tensor ${JSON.stringify(name)}: only 1-layer, 1-head, attention-only models are supported`);
+  const keys = typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value).sort().join() : '';
+  ensure(keys === 'data_offsets,dtype,shape', null, RULE, `tensor ${name}: the entry must hold exactly dtype, shape and data_offsets`);
+  const { dtype, shape, data_offsets: off } = value as Record<string, unknown>;
+  ensure(DTYPES(name).includes(dtype as string), null, RULE, `tensor ${name}: dtype ${JSON.stringify(dtype)} is not ${DTYPES(name).join(' or ')}`);
+  const isDims = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => Number.isSafeInteger(x) && x >= 0);
+  ensure(isDims(shape) && isDims(off) && off.length === 2, null, RULE, `tensor ${name}: malformed shape or data_offsets`);
+  // The element count is bounded by the file's length as it grows, so it never leaves the safe integers.
+  let count = 1;
+  for (const s of shape) count = Math.min(count * s, fileLen + 1);
+  const [begin, end] = off;
+  ensure(begin <= end && dataStart + end <= fileLen && end - begin === DTYPE_BYTES[dtype as string] * count, null, RULE,
+    `tensor ${name}: data_offsets [${begin}, ${end}] do not hold ${count} ${dtype} values inside the file`);
+  return { dtype: dtype as string, shape, begin: dataStart + begin, end: dataStart + end };
+}
+
+/**
+ * The tensors tile the data region exactly, as the reference library requires: sorted by offset, the first begins
+ * at the data region's start, each where the previous ended, the last at the end of the file. A gap or trailing
+ * bytes would be unread content under the file's hash; an overlap, bytes read as two tensors.
+ */
+function checkTiling(entries: Map<string, Entry>, dataStart: number, fileLen: number): void {
+  const sorted = [...entries].sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end);
+  let at = dataStart;
+  for (const [name, e] of sorted) {
+    ensure(e.begin === at, null, RULE, `tensor ${name}: data begins at byte ${e.begin - dataStart} of the data region, not at ${at - dataStart} where the previous tensor ended (a gap or an overlap)`);
+    at = e.end;
+  }
+  ensure(at === fileLen, null, RULE, `${fileLen - at} bytes after the last tensor: the tensors do not tile the data region`);
+}
+
+/** The header's tensor entries, validated (strict safetensors, SPEC §1). */
+function readEntries(bytes: Uint8Array): Map<string, Entry> {
+  const { text, dataStart } = headerText(bytes);
+  const entries = new Map<string, Entry>();
+  for (const [name, value] of Object.entries(parseHeader(text))) {
+    if (name === '__metadata__') checkMetadata(value);
+    else entries.set(name, tensorEntry(name, value, dataStart, bytes.length));
+  }
+  checkTiling(entries, dataStart, bytes.length);
+  return entries;
+}
+
+/** The F32 tensors' shapes and bit patterns (the mask and IGNORE excluded: see checkAttentionBuffers). */
+function readTensors(bytes: Uint8Array, entries: Map<string, Entry>): Map<string, Tensor> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tensors = new Map<string, Tensor>();
-  for (const [name, entry] of Object.entries(header)) {
-    if (IGNORED.includes(name)) continue;
-    ensure(Object.values(WEIGHTS).includes(name as never) || BIASES.includes(name), null, RULE,
-      `unexpected tensor ${JSON.stringify(name)}: only 1-layer, 1-head, attention-only models are supported`);
-    const { dtype, shape, data_offsets: off } = (entry ?? {}) as Record<string, unknown>;
-    ensure(dtype === 'F32', null, RULE, `tensor ${name}: dtype ${JSON.stringify(dtype)} is not F32`);
-    const isDims = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => Number.isSafeInteger(x) && x >= 0);
-    ensure(isDims(shape) && isDims(off) && off.length === 2, null, RULE, `tensor ${name}: malformed shape or data_offsets`);
-    const count = shape.reduce((a, b) => a * b, 1);
-    const [begin, end] = off;
-    ensure(begin <= end && dataStart + end <= bytes.length && end - begin === 4 * count, null, RULE,
-      `tensor ${name}: data_offsets [${begin}, ${end}] do not hold ${count} float32 values inside the file`);
-    const bits = new Uint32Array(count);
-    for (let i = 0; i < count; i++) bits[i] = view.getUint32(dataStart + begin + 4 * i, true);
-    tensors.set(name, { shape, bits });
+  for (const [name, e] of entries) {
+    if (name === MASK || name === IGNORE) continue;
+    const bits = new Uint32Array((e.end - e.begin) / 4);
+    for (let i = 0; i < bits.length; i++) bits[i] = view.getUint32(e.begin + 4 * i, true);
+    // Exponent bits all ones: ±∞ or NaN, which no exact dyadic is (refused now, though converted on first use).
+    const bad = bits.findIndex((b) => (b & 0x7f800000) === 0x7f800000);
+    if (bad >= 0) float32ToDyadic(bits[bad]);
+    tensors.set(name, { shape: e.shape, bits });
   }
   return tensors;
+}
+
+/**
+ * TransformerLens's attention buffers (SPEC §1). The mask, if present, is [K, K] of 0/1 bytes whose last row (query
+ * position K−1) is all 1: the claim is about the last position only, and there this mask hides nothing, so the model
+ * computed is the one of §1. Any other mask changes that model and is refused. IGNORE, if present, is an F32 scalar;
+ * its value is never read: it replaces the scores the mask hides, and an accepted mask hides none in the last row.
+ */
+function checkAttentionBuffers(bytes: Uint8Array, entries: Map<string, Entry>, k: number): void {
+  const mask = entries.get(MASK);
+  if (mask) {
+    ensure(mask.shape.length === 2 && mask.shape[0] === k && mask.shape[1] === k, null, RULE, `${MASK} has shape [${mask.shape}], expected [${k},${k}]`);
+    const cells = bytes.subarray(mask.begin, mask.end);
+    ensure(cells.every((b) => b <= 1), null, RULE, `${MASK} holds a byte other than 0 or 1`);
+    const last = cells.subarray((k - 1) * k);
+    ensure(last.every((b) => b === 1), null, RULE,
+      `${MASK} hides key position(s) ${[...last.keys()].filter((j) => last[j] !== 1).join(', ')} from the last query: only a mask whose last row is all true (causal) is supported`);
+  }
+  const ignore = entries.get(IGNORE);
+  ensure(!ignore || ignore.shape.length === 0, null, RULE, `${IGNORE} has shape [${ignore?.shape}], expected a scalar []`);
 }
 
 export function matmul(A: Mat, B: Mat, ops: Ops): Mat {
@@ -156,7 +263,8 @@ export function rescale(A: Mat, exp: number): Mat {
 
 /** Parses the model file (whose SHA-256 is `sha256`) and computes its exact path matrices. */
 export function loadExactModel(bytes: Uint8Array, ops: Ops, sha256: string): ExactModel {
-  const tensors = readTensors(bytes);
+  const entries = readEntries(bytes);
+  const tensors = readTensors(bytes, entries);
   const get = (name: string, rank: number): Tensor => {
     const t = tensors.get(name) ?? fail(`missing tensor ${name}`);
     ensure(t.shape.length === rank, null, RULE, `tensor ${name} has shape [${t.shape}], expected ${rank} dimensions`);
@@ -171,6 +279,7 @@ export function loadExactModel(bytes: Uint8Array, ops: Ops, sha256: string): Exa
   ensure(Q.shape[0] === 1, null, RULE, `${Q.shape[0]} attention heads: only 1 is supported`);
   ensure(vocab >= 2 && vocab <= MAX_VOCAB && k >= 2 && k <= MAX_K && dModel >= 1 && dModel <= MAX_D_MODEL && dHead >= 1 && dHead <= MAX_D_HEAD,
     null, RULE, `shapes V=${vocab}, K=${k}, d_model=${dModel}, d_head=${dHead} are outside the checker's limits`);
+  checkAttentionBuffers(bytes, entries, k);
   const expect: [string, number[]][] = [
     [WEIGHTS.P, [k, dModel]], [WEIGHTS.Q, [1, dModel, dHead]], [WEIGHTS.K, [1, dModel, dHead]],
     [WEIGHTS.V, [1, dModel, dHead]], [WEIGHTS.O, [1, dHead, dModel]], [WEIGHTS.U, [dModel, vocab]],
@@ -183,7 +292,11 @@ export function loadExactModel(bytes: Uint8Array, ops: Ops, sha256: string): Exa
     const t = tensors.get(name);
     ensure(!t || t.bits.every((b) => (b & 0x7fffffff) === 0), null, RULE, `bias ${name} is nonzero: biases are not supported`);
   }
-  const mat = (name: string, rows: number, cols: number) => dyadicMatrix(tensors.get(name)!.bits, rows, cols);
+  // Weights and path matrices are made exact (and their operations counted) on first use only: a check that stops
+  // early converts nothing, and a subcubic check forms few of the products.
+  const memo = new Map<string, Mat>();
+  const lazy = (key: string, f: () => Mat): Mat => memo.get(key) ?? memo.set(key, f()).get(key)!;
+  const mat = (name: string, rows: number, cols: number) => () => lazy(name, () => dyadicMatrix(tensors.get(name)!.bits, rows, cols));
   const WE = mat(WEIGHTS.E, vocab, dModel);
   const WP = mat(WEIGHTS.P, k, dModel);
   const WQ = mat(WEIGHTS.Q, dModel, dHead);
@@ -192,26 +305,24 @@ export function loadExactModel(bytes: Uint8Array, ops: Ops, sha256: string): Exa
   const WO = mat(WEIGHTS.O, dHead, dModel);
   const WU = mat(WEIGHTS.U, dModel, vocab);
   // E_q = E + P[K−1], over the larger of the two exponents.
-  const qexp = Math.max(WE.exp, WP.exp);
-  const Es = rescale(WE, qexp);
-  const Ps = rescale(WP, qexp);
-  const Eq: Mat = { rows: vocab, cols: dModel, exp: qexp, num: Es.num.map((x, i) => x + Ps.num[(k - 1) * dModel + (i % dModel)]) };
-  ops.add(vocab * dModel);
-  // Path matrices are computed (and their operations counted) on first use only: a subcubic check needs few of them.
-  const memo = new Map<string, Mat>();
-  const lazy = (key: string, f: () => Mat): Mat => memo.get(key) ?? memo.set(key, f()).get(key)!;
-  const VOU = () => lazy('VOU', () => matmul(matmul(WV, WO, ops), WU, ops));
-  const EqQK = () => lazy('EqQK', () => matmul(Eq, matmul(WQ, transpose(WK), ops), ops));
+  const Eq = () => lazy('Eq', () => {
+    const qexp = Math.max(WE().exp, WP().exp);
+    const Ps = rescale(WP(), qexp);
+    ops.add(vocab * dModel);
+    return { rows: vocab, cols: dModel, exp: qexp, num: rescale(WE(), qexp).num.map((x, i) => x + Ps.num[(k - 1) * dModel + (i % dModel)]) };
+  });
+  const VOU = () => lazy('VOU', () => matmul(matmul(WV(), WO(), ops), WU(), ops));
+  const EqQK = () => lazy('EqQK', () => matmul(Eq(), matmul(WQ(), transpose(WK()), ops), ops));
   return {
     k, vocab, dModel, dHead,
     sha256,
-    get EU() { return lazy('EU', () => matmul(Eq, WU, ops)); },
-    get EVOU() { return lazy('EVOU', () => matmul(WE, VOU(), ops)); },
-    get PVOU() { return lazy('PVOU', () => matmul(WP, VOU(), ops)); },
-    get EQKE() { return lazy('EQKE', () => matmul(EqQK(), transpose(WE), ops)); },
+    get EU() { return lazy('EU', () => matmul(Eq(), WU(), ops)); },
+    get EVOU() { return lazy('EVOU', () => matmul(WE(), VOU(), ops)); },
+    get PVOU() { return lazy('PVOU', () => matmul(WP(), VOU(), ops)); },
+    get EQKE() { return lazy('EQKE', () => matmul(EqQK(), transpose(WE()), ops)); },
     // K is small: E_q·(W_Q·(W_Kᵀ·Pᵀ)) costs O(V·d·K + d²K), far below forming E_q W_Q W_Kᵀ (V·d²).
-    get EQKP() { return lazy('EQKP', () => matmul(Eq, matmul(WQ, matmul(transpose(WK), transpose(WP), ops), ops), ops)); },
-    weights: { E: WE, Eq, Q: WQ, K: WK, U: WU },
+    get EQKP() { return lazy('EQKP', () => matmul(Eq(), matmul(WQ(), matmul(transpose(WK()), transpose(WP()), ops), ops), ops)); },
+    weights: { get E() { return WE(); }, get Eq() { return Eq(); }, get Q() { return WQ(); }, get K() { return WK(); }, get U() { return WU(); } },
   };
 }
 

@@ -1,12 +1,12 @@
 /**
- * Parallel counting (SPEC §4.3, §4.4, §6): a count is split into independent pieces, the sequences with max token m
- * for brute-force-count and the cases with max m for cubic-count. The calling thread and threads − 1 worker threads
- * take pieces one at a time (largest m first: they cost most, so the pieces even out at the end); the main thread
- * then does the coverage check: every piece checked exactly once, and, for brute force, the visited counts sum to V^K,
- * for cubic, every case of the certificate verified exactly once (its structure and duplicates were checked on the
- * main thread before the split), the counts being summed here. A failure is reported for the first failing piece in
- * the single-threaded loop's order, which is the one it reports first, so the verdict is the same as with one thread
- * (and so is the operation count).
+ * Parallel counting (SPEC §4.3, §4.4, §6): a count is split into independent pieces, one per max token m: the
+ * sequences with max m for brute-force-count, the cases with max m for cubic-count. The calling thread and
+ * threads − 1 worker threads take pieces one at a time (largest m first: they cost most, so the pieces even out at
+ * the end); the main thread then does the coverage checks (collect): every piece reported exactly once, and, for
+ * brute force, the visited counts (as the pieces counted them) sum to V^K; for cubic, sumCases: every case of the
+ * certificate verified exactly once, by the piece of its max (its structure and duplicates were checked on the main
+ * thread before the split). A failure is reported for the first failing piece in the single-threaded loop's order,
+ * which is the one it reports first, so the verdict is the same as with one thread (and so is the operation count).
  *
  * Workers are started (`startPool`) as soon as the certificate is known to end in such a count, so that their
  * start-up (loading the rules) overlaps the checking of the earlier steps; `stop` ends them whatever the outcome.
@@ -15,18 +15,17 @@ import { Worker } from 'node:worker_threads';
 import type { StepContext } from './context.js';
 import { CheckError, ensure } from './errors.js';
 import { bruteForceData, countMax, coverage, type BruteForceCountStep, type BruteForceData } from './rules/brute-force-count.js';
-import { checkMax, cubicData, type CubicCountStep, type CubicData } from './rules/cubic-count.js';
+import { checkMax, cubicData, sumCases, type CubicCountStep, type CubicData } from './rules/cubic-count.js';
 
 export type Job = { rule: 'brute-force-count'; data: BruteForceData; step: string } | { rule: 'cubic-count'; data: CubicData; step: string };
 
-/** A piece's result as a worker sends it: brute force has good and visited, cubic the per-case counts and indices. */
+/** A piece's result as a worker sends it: brute force has good and visited, cubic the indices of the cases verified. */
 export interface Piece {
   id: number;
   ops: number;
   error?: { rule: string; message: string; undecided: boolean };
   good?: bigint;
   visited?: bigint;
-  counts?: bigint[];
   cases?: number[];
 }
 
@@ -34,7 +33,7 @@ export interface Piece {
 export function checkPiece(job: Job, id: number, ops: { add(n: number): void }): Omit<Piece, 'id' | 'ops'> {
   if (job.rule === 'brute-force-count') return countMax(job.data, id, job.step, ops);
   const g = job.data.groups[id];
-  return { counts: checkMax(job.data, g.m, g.items, job.step, ops), cases: g.items.map((c) => c.i) };
+  return checkMax(job.data, g.m, g.items, job.step, ops);
 }
 
 /**
@@ -64,6 +63,12 @@ export function startPool(n: number): Pool {
   };
 }
 
+/** Records a piece's result; a piece reported twice (by a faulty worker) fails the coverage check. */
+export function record(pieces: Map<number, Piece>, piece: Piece, job: { step: string; rule: string }): void {
+  if (pieces.has(piece.id)) throw new CheckError(job.step, job.rule, `coverage: piece ${piece.id} checked twice`);
+  pieces.set(piece.id, piece);
+}
+
 /** Checks the pieces `queue` (taken in that order) on the calling thread and the pool; their results by id. */
 async function runPieces(job: Job, queue: number[], pool: Worker[], progress?: (done: number, total: number) => void): Promise<Map<number, Piece>> {
   const pieces = new Map<number, Piece>();
@@ -89,8 +94,11 @@ async function runPieces(job: Job, queue: number[], pool: Worker[], progress?: (
         for (let i = 0; i < 2; i++) send();
         return;
       }
-      if (pieces.has(msg.id)) return reject(new CheckError(job.step, job.rule, `coverage: piece ${msg.id} checked twice`));
-      pieces.set(msg.id, msg);
+      try {
+        record(pieces, msg, job);
+      } catch (e) {
+        return reject(e);
+      }
       progress?.(pieces.size, queue.length);
       inFlight--;
       send();
@@ -104,13 +112,15 @@ async function runPieces(job: Job, queue: number[], pool: Worker[], progress?: (
   // The calling thread checks pieces too, yielding between them so that worker messages are handled.
   for (let id = take(); id >= 0; id = take()) {
     let ops = 0;
+    let piece: Piece;
     try {
-      pieces.set(id, { ...checkPiece(job, id, { add: (n) => { ops += n; } }), id, ops });
-      progress?.(pieces.size, queue.length);
+      piece = { ...checkPiece(job, id, { add: (n) => { ops += n; } }), id, ops };
     } catch (e) {
       if (!(e instanceof CheckError)) throw e;
-      pieces.set(id, { id, ops, error: { rule: e.rule, message: e.message, undecided: e.undecided } });
+      piece = { id, ops, error: { rule: e.rule, message: e.message, undecided: e.undecided } };
     }
+    record(pieces, piece, job);
+    progress?.(pieces.size, queue.length);
     await new Promise((r) => setImmediate(r));
   }
   for (const f of idle) f();
@@ -127,10 +137,12 @@ function result(pieces: Map<number, Piece>, id: number, what: string, ctx: StepC
   return p;
 }
 
-async function checkBruteForceCountParallel(step: BruteForceCountStep, ctx: StepContext, pool: Worker[]): Promise<bigint> {
-  const d = bruteForceData(step, ctx);
+/**
+ * The brute-force count from its pieces (one per max m), with the coverage checks: every m reported once and no other
+ * piece, and the visited counts summing to V^K.
+ */
+export function collectBruteForce(pieces: Map<number, Piece>, d: BruteForceData, ctx: StepContext): bigint {
   const rule = 'brute-force-count';
-  const pieces = await runPieces({ rule, data: d, step: ctx.step }, Array.from({ length: d.V }, (_, i) => d.V - 1 - i), pool, ctx.progress);
   let counted = 0n;
   let visited = 0n;
   for (let m = 0; m < d.V; m++) {
@@ -143,25 +155,22 @@ async function checkBruteForceCountParallel(step: BruteForceCountStep, ctx: Step
   return counted;
 }
 
+/** The cubic count from its pieces (one per group of cases with the same max), with sumCases's coverage checks. */
+export function collectCubic(pieces: Map<number, Piece>, d: CubicData, ctx: StepContext): bigint {
+  const rule = 'cubic-count';
+  const verified = d.groups.map((g, i) => ({ cases: result(pieces, i, `the cases with max ${g.m}`, ctx, rule).cases ?? [] }));
+  ensure(pieces.size === d.groups.length, ctx.step, rule, `coverage: ${pieces.size} pieces for ${d.groups.length} maxima`);
+  return sumCases(d, verified, ctx.step);
+}
+
+async function checkBruteForceCountParallel(step: BruteForceCountStep, ctx: StepContext, pool: Worker[]): Promise<bigint> {
+  const d = bruteForceData(step, ctx);
+  const queue = Array.from({ length: d.V }, (_, i) => d.V - 1 - i);
+  return collectBruteForce(await runPieces({ rule: 'brute-force-count', data: d, step: ctx.step }, queue, pool, ctx.progress), d, ctx);
+}
+
 async function checkCubicCountParallel(step: CubicCountStep, ctx: StepContext, pool: Worker[]): Promise<bigint> {
   const d = cubicData(step, ctx);
-  const rule = 'cubic-count';
-  const n = d.groups.length;
-  const queue = Array.from({ length: n }, (_, g) => g).sort((a, b) => d.groups[b].m - d.groups[a].m);
-  const pieces = await runPieces({ rule, data: d, step: ctx.step }, queue, pool, ctx.progress);
-  const verified = new Set<number>();
-  let count = 0n;
-  for (let g = 0; g < n; g++) {
-    const p = result(pieces, g, `the cases with max ${d.groups[g].m}`, ctx, rule);
-    const items = d.groups[g].items;
-    ensure(p.cases!.length === items.length && p.counts!.length === items.length && p.cases!.every((i, j) => i === items[j].i),
-      ctx.step, rule, `coverage: the cases with max ${d.groups[g].m} were not all verified`);
-    for (const [j, i] of p.cases!.entries()) {
-      ensure(!verified.has(i), ctx.step, rule, `coverage: case ${i} verified twice`);
-      verified.add(i);
-      count += p.counts![j];
-    }
-  }
-  ensure(pieces.size === n && verified.size === d.cases, ctx.step, rule, `coverage: ${verified.size} of ${d.cases} cases verified`);
-  return count;
+  const queue = Array.from({ length: d.groups.length }, (_, g) => g).sort((a, b) => d.groups[b].m - d.groups[a].m);
+  return collectCubic(await runPieces({ rule: 'cubic-count', data: d, step: ctx.step }, queue, pool, ctx.progress), d, ctx);
 }

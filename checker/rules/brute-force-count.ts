@@ -24,16 +24,29 @@
  * sum of at most K products ≤ K·2^(CB+WB) ≤ 2^52 < 2^53, so each value is an integer held exactly and every + and ×
  * is exact. Nothing else is stored in a float64.
  *
+ * Skipping outputs already settled (a speed-up that decides and counts exactly as the plain enumeration): once a
+ * prefix has shown acc[x] + rest[d][x] < 0 for every output x < x0 (its scan stopped at x0), every completion's T⁺
+ * sum for those x is < 0 (rest bounds the suffix term by term; all values are exact integers, so the order of the
+ * additions is immaterial). Below that prefix the scans start at x0 and prefix sums are formed from x0 on; the first
+ * failing output of every scan is the plain enumeration's, and the operation count is the plain enumeration's
+ * (2 per output scanned up to and including the first failure, V per extended prefix, 6K per slow output).
+ *
  * Coverage: sequences are enumerated per (m, q) over the non-query positions in [0, m] with at least one m when
- * q < m; the count visited for each (m, q) is compared with (m+1)^(K−1) − [q<m]·m^(K−1), and their sum with V^K.
- * Each max m is one independent piece (countMax); with several threads (checker/parallel.ts) pieces run on worker
- * threads and the main thread checks that every m in 0..V−1 was counted exactly once before the V^K comparison.
+ * q < m; the count visited for each (m, q) (leaves plus the sizes of pruned subtrees) is compared with
+ * (m+1)^(K−1) − [q<m]·m^(K−1), and the visited counts summed over all maxima with V^K. Each max m is one independent
+ * piece (countMax); with several threads (checker/parallel.ts) pieces run on worker threads and the main thread
+ * checks that every m in 0..V−1 was counted exactly once before the V^K comparison.
+ *
+ * Work: bruteForceWork bounds the operations of the float path from V and K alone, and the step stops, not decided,
+ * beyond ctx.workLimit before any table is built; the slow path is bounded as it runs (countMax: each max gets its
+ * share of what the limit leaves), so the whole count stays within ctx.workLimit.
  */
 import type { StepContext } from '../context.js';
-import { bitLength, ceilShift, floorShift, abs } from '../arith/exact.js';
-import { ensure } from '../errors.js';
+import { bitLength, abs } from '../arith/exact.js';
+import { ensure, ensureWithin } from '../errors.js';
 import { MAX_BRUTE_FORCE_SEQUENCES } from '../limits.js';
 import { logitPaths } from '../model.js';
+import { ensureWork, pathWork, type Shape } from '../work.js';
 
 export interface BruteForceCountStep {
   id: string;
@@ -60,9 +73,34 @@ export interface BruteForceData {
   PVOU: bigint[];
   wHi: bigint[];
   wLo: bigint[];
+  /** Operations left for the slow path of the whole count: the work limit less bruteForceWork. */
+  slowBudget: number;
 }
 
-/** Resolves and checks the cited tables and builds the count's data (SPEC §4.4). */
+/**
+ * The operations the count adds (its ops.add calls) on its float path, bounded from V and K alone, and the logit
+ * paths it forms: per (m, q) its tables, 2V per level entry (≤ n^d at depth d), V per extended prefix, 2V per
+ * visited sequence (Σ_q visited(m, q) = (m+1)^K − m^K). The slow path (6K per output whose float bracket does not
+ * decide) is not in it: countMax bounds it as it goes, by the share of ctx.workLimit − this that its max m's
+ * sequences are of V^K, so that the whole count stays within the work limit. Exact: V^K ≤ 2^28 (checked first),
+ * so every term is below 2^53.
+ */
+export function bruteForceWork(shape: Shape): number {
+  const { vocab: V, k: K } = shape;
+  let work = pathWork(shape, 'EU') + pathWork(shape, 'EVOU') + pathWork(shape, 'PVOU') + 2 * V * V * K;
+  for (let n = 1; n <= V; n++) {
+    let entries = 0;
+    let extended = 0;
+    for (let d = 0, nd = 1; d <= K - 2; d++, nd *= n) {
+      entries += nd;
+      if (d >= 1) extended += nd;
+    }
+    work += 3 * (2 * n + K) * V + n * (5 * n * K + 6 * K * n * V + 2 * V * entries + V * extended) + (n ** K - (n - 1) ** K) * 2 * V;
+  }
+  return work;
+}
+
+/** Resolves and checks the cited tables, bounds the work, and builds the count's data (SPEC §4.4). */
 export function bruteForceData(step: BruteForceCountStep, ctx: StepContext): BruteForceData {
   const { model, ops } = ctx;
   const { vocab: V, k: K } = model;
@@ -71,7 +109,9 @@ export function bruteForceData(step: BruteForceCountStep, ctx: StepContext): Bru
   const tP = ctx.resolve('expP', step.expP, 'exp-table');
   ensure(tE.source === 'EQKE' && tP.source === 'EQKP', at, RULE, 'expE must be a table over EQKE and expP over EQKP');
   const total = BigInt(V) ** BigInt(K);
-  ensure(total <= BigInt(MAX_BRUTE_FORCE_SEQUENCES), at, RULE, `V^K = ${total} exceeds the limit ${MAX_BRUTE_FORCE_SEQUENCES}`);
+  ensureWithin(total <= BigInt(MAX_BRUTE_FORCE_SEQUENCES), at, RULE, `V^K = ${total} exceeds the limit ${MAX_BRUTE_FORCE_SEQUENCES}`);
+  const work = bruteForceWork(model);
+  ensureWork(ctx, RULE, work, 'a brute-force count');
 
   // Bit budgets: K·2^(CB+WB) ≤ 2^52.
   const logK = bitLength(BigInt(K - 1));
@@ -92,169 +132,201 @@ export function bruteForceData(step: BruteForceCountStep, ctx: StepContext): Bru
   }
   ops.add(2 * V * V * K);
 
-  return { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo };
+  return { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo, slowBudget: ctx.workLimit - work };
+}
+
+/**
+ * floor(x / 2^s) into down[i] and ceil(x / 2^s) into up[i], for x = xs[i]; `mask` is 2^s − 1. Exact when the results
+ * are below 2^53 in magnitude (the callers' magnitude guards check the bound they rely on): the shift floors, and the
+ * ceiling is one more exactly when bits below 2^s are set (`&` sees two's complement, so this holds for x < 0 too).
+ */
+function roundBoth(xs: bigint[], from: number, to: number, s: bigint, mask: bigint, down: Float64Array, up: Float64Array, at = 0): void {
+  for (let i = from; i < to; i++) {
+    const f = Number(xs[i] >> s);
+    down[at + i - from] = f;
+    up[at + i - from] = (xs[i] & mask) === 0n ? f : f + 1;
+  }
+}
+
+/** Coverage of one (m, q): the sequences visited must be the (m+1)^(K−1) − [q<m]·m^(K−1) with query q and max m. */
+export function checkVisited(m: number, q: number, K: number, visited: number, at: string): void {
+  const expected = BigInt(m + 1) ** BigInt(K - 1) - (q < m ? BigInt(m) ** BigInt(K - 1) : 0n);
+  ensure(BigInt(visited) === expected, at, RULE, `coverage: (m=${m}, q=${q}) visited ${visited} sequences, expected ${expected}`);
 }
 
 /**
  * The sequences with max m: every query q ≤ m, every non-query layout over [0, m] with at least one m when q < m.
- * Returns how many were proved correct and how many were visited (checked against (m+1)^K − m^K here, per q); the
+ * Returns how many were proved correct and how many were visited (each (m, q) checked against its size here); the
  * coverage of all of 0..V−1 is the caller's check.
  */
 export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n: number): void }): { good: bigint; visited: bigint } {
   const { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo } = d;
+  const n = m + 1;
+  // This max's share of the slow-path budget: its sequences over V^K of it, floored (so the shares sum to at most
+  // the budget, up to the rounding of the ratio).
+  const slowBudget = Math.floor(d.slowBudget * ((n ** K - m ** K) / V ** K));
+  let slowAll = 0;
+  // Exact centred coefficients: cEU[q·V+x] (q ≤ m), cEV[t·V+x] (t ≤ m), cPV[p·V+x].
+  const centre = (M: bigint[], rows: number) => {
+    const out: bigint[] = new Array(rows * V);
+    for (let r = 0; r < rows; r++) for (let x = 0; x < V; x++) out[r * V + x] = M[r * V + x] - M[r * V + m];
+    return out;
+  };
+  const cEU = centre(EU, n);
+  const cEV = centre(EVOU, n);
+  const cPV = centre(PVOU, K);
+  ops.add((2 * n + K) * V);
+  const A = maxAbs(cEU) + maxAbs(cEV) + maxAbs(cPV);
+  const s = Math.max(0, bitLength(A) - (CB - 1));
+  // Rounded coefficients (…U up, …D down). |x| ≤ A < 2^(s + CB − 1), so each is below 2^(CB−1) + 1: exact.
+  const [sB, sMask] = [BigInt(s), (1n << BigInt(s)) - 1n];
+  const rounded = (xs: bigint[]) => {
+    const [down, up] = [new Float64Array(xs.length), new Float64Array(xs.length)];
+    roundBoth(xs, 0, xs.length, sB, sMask, down, up);
+    return [up, down];
+  };
+  const [euU, euD] = rounded(cEU);
+  const [evU, evD] = rounded(cEV);
+  const [pvU, pvD] = rounded(cPV);
+  ops.add(2 * (2 * n + K) * V);
+  const big = (xs: Float64Array) => xs.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+  ensure(big(euU) + big(evU) + big(pvU) <= 2 ** CB && big(euD) + big(evD) + big(pvD) <= 2 ** CB, at, RULE,
+    `magnitude guard: rounded coefficients for m=${m} exceed 2^${CB}`);
+
+  // Work space reused across queries: weights, slot terms, suffix bounds and prefix sums per depth.
+  const [whU, whD, wlU, wlD] = Array.from({ length: 4 }, () => new Float64Array(n * K));
+  const T = new Float64Array((K - 1) * n * V);
+  const rest = Array.from({ length: K }, () => new Float64Array(V));
+  const accs = Array.from({ length: K }, () => new Float64Array(V));
+  const tok = new Int32Array(K);
   let counted = 0n;
   let visitedAll = 0n;
-  {
-    const n = m + 1;
-    // Exact centred coefficients: cEU[q·V+x] (q ≤ m), cEV[t·V+x] (t ≤ m), cPV[p·V+x].
-    const centre = (M: bigint[], rows: number) => {
-      const out: bigint[] = [];
-      for (let r = 0; r < rows; r++) for (let x = 0; x < V; x++) out.push(M[r * V + x] - M[r * V + m]);
-      return out;
-    };
-    const cEU = centre(EU, n);
-    const cEV = centre(EVOU, n);
-    const cPV = centre(PVOU, K);
-    ops.add((2 * n + K) * V);
-    const A = maxAbs(cEU) + maxAbs(cEV) + maxAbs(cPV);
-    const s = Math.max(0, bitLength(A) - (CB - 1));
-    const round = (xs: bigint[], up: boolean) => Float64Array.from(xs, (x) => Number(up ? ceilShift(x, s) : floorShift(x, s)));
-    const euU = round(cEU, true), euD = round(cEU, false);
-    const evU = round(cEV, true), evD = round(cEV, false);
-    const pvU = round(cPV, true), pvD = round(cPV, false);
-    ops.add(2 * (2 * n + K) * V);
-    const big = (xs: Float64Array) => xs.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
-    ensure(big(euU) + big(evU) + big(pvU) <= 2 ** CB && big(euD) + big(evD) + big(pvD) <= 2 ** CB, at, RULE,
-      `magnitude guard: rounded coefficients for m=${m} exceed 2^${CB}`);
+  for (let q = 0; q <= m; q++) {
+    // Scaled weights for tokens t ≤ m at every position, index t·K + p.
+    let wmax = 0n;
+    for (let i = q * V * K, end = i + n * K; i < end; i++) if (wHi[i] > wmax) wmax = wHi[i];
+    const u = Math.max(0, bitLength(wmax) - WB);
+    const [uB, uMask] = [BigInt(u), (1n << BigInt(u)) - 1n];
+    roundBoth(wHi, q * V * K, (q * V + n) * K, uB, uMask, whD, whU);
+    roundBoth(wLo, q * V * K, (q * V + n) * K, uB, uMask, wlD, wlU);
+    ops.add(5 * n * K);
+    ensure(whU.every((w) => w <= 2 ** WB) && wlU.every((w) => w <= 2 ** WB), at, RULE,
+      `magnitude guard: scaled weights for (m=${m}, q=${q}) exceed 2^${WB}`);
 
-    for (let q = 0; q <= m; q++) {
-      // Scaled weights for tokens t ≤ m at every position, index t·K + p.
-      let wmax = 0n;
-      for (let t = 0; t < n; t++) for (let p = 0; p < K; p++) if (wHi[(q * V + t) * K + p] > wmax) wmax = wHi[(q * V + t) * K + p];
-      const u = Math.max(0, bitLength(wmax) - WB);
-      const scaled = (w: bigint[], up: boolean) => {
-        const out = new Float64Array(n * K);
-        for (let t = 0; t < n; t++) {
-          for (let p = 0; p < K; p++) {
-            const x = w[(q * V + t) * K + p];
-            out[t * K + p] = Number(up ? ceilShift(x, u) : floorShift(x, u));
-          }
-        }
-        return out;
-      };
-      const whU = scaled(wHi, true), whD = scaled(wHi, false), wlU = scaled(wLo, true), wlD = scaled(wLo, false);
-      ops.add(5 * n * K);
-      ensure(whU.every((w) => w <= 2 ** WB) && wlU.every((w) => w <= 2 ** WB), at, RULE,
-        `magnitude guard: scaled weights for (m=${m}, q=${q}) exceed 2^${WB}`);
-
-      // T[(p·n + t)·V + x]: the upper term of slot (t, p) for output x; acc0: the query slot (t = q, p = K − 1).
-      const T = new Float64Array((K - 1) * n * V);
-      for (let p = 0; p < K - 1; p++) {
-        for (let t = 0; t < n; t++) {
-          const hi = whU[t * K + p], lo = wlD[t * K + p];
-          for (let x = 0; x < V; x++) {
-            const C = euU[q * V + x] + evU[t * V + x] + pvU[p * V + x];
-            T[(p * n + t) * V + x] = C >= 0 ? C * hi : C * lo;
-          }
-        }
-      }
-      const acc0 = new Float64Array(V);
-      for (let x = 0; x < V; x++) {
-        const C = euU[q * V + x] + evU[q * V + x] + pvU[(K - 1) * V + x];
-        acc0[x] = C >= 0 ? C * whU[q * K + K - 1] : C * wlD[q * K + K - 1];
-      }
-      ops.add(4 * K * n * V);
-
-      const tok = new Int32Array(K);
-      tok[K - 1] = q;
-      /** T⁻ for output x on the sequence in tok (scaled integers, exact as above). */
-      const lower = (x: number) => {
-        let sum = 0;
-        for (let p = 0; p < K; p++) {
-          const t = tok[p];
-          const C = euD[q * V + x] + evD[t * V + x] + pvD[p * V + x];
-          sum += C >= 0 ? C * whD[t * K + p] : C * wlU[t * K + p];
-        }
-        return sum;
-      };
-      /** T_x exactly, in BigInt. */
-      const exact = (x: number) => {
-        let sum = 0n;
-        for (let p = 0; p < K; p++) {
-          const t = tok[p];
-          const C = cEU[q * V + x] + cEV[t * V + x] + cPV[p * V + x];
-          sum += C * (C >= 0n ? wHi : wLo)[(q * V + t) * K + p];
-        }
-        return sum;
-      };
-      let slowOps = 0;
-      /** Whether every output x ≠ m has T_x < 0, given the fast upper sums acc[x] + T[row + x]; from x = x0 on. */
-      const decide = (acc: Float64Array, row: number, x0: number): boolean => {
-        for (let x = x0; x < V; x++) {
-          if (x === m || acc[x] + T[row + x] < 0) continue;
-          slowOps += 6 * K;
-          if (lower(x) >= 0) return false;
-          if (exact(x) >= 0n) return false;
-        }
-        return true;
-      };
-
-      // rest[d][x] = Σ_{d ≤ p ≤ K−2} max_{t ≤ m} T[p][t][x]: acc[x] + rest[d][x] < 0 for all x ≠ m proves every
-      // completion of positions d..K−2 at once (each of its T⁺ sums is at most that; same K-term magnitude bound).
-      const rest = Array.from({ length: K }, () => new Float64Array(V));
-      for (let d = K - 2; d >= 0; d--) {
+    // T[(p·n + t)·V + x]: the upper term of slot (t, p) for output x; acc0: the query slot (t = q, p = K − 1).
+    for (let p = 0; p < K - 1; p++) {
+      for (let t = 0; t < n; t++) {
+        const hi = whU[t * K + p], lo = wlD[t * K + p];
         for (let x = 0; x < V; x++) {
-          let best = T[d * n * V + x];
-          for (let t = 1; t < n; t++) best = Math.max(best, T[(d * n + t) * V + x]);
-          rest[d][x] = rest[d + 1][x] + best;
+          const C = euU[q * V + x] + evU[t * V + x] + pvU[p * V + x];
+          T[(p * n + t) * V + x] = C >= 0 ? C * hi : C * lo;
         }
       }
-      ops.add(2 * K * n * V);
-
-      let good = 0;
-      let visited = 0;
-      let fastOps = 0;
-      const accs = Array.from({ length: K }, (_, d) => (d === 0 ? acc0 : new Float64Array(V)));
-      /** Position d of the non-query positions 0..K−2; mSeen: whether m already occurs before d. */
-      const level = (d: number, mSeen: boolean): void => {
-        const acc = accs[d];
-        let x = 0;
-        while (x < V && (x === m || acc[x] + rest[d][x] < 0)) x++;
-        fastOps += 2 * x;
-        if (x === V) {
-          // Completions of the K−1−d remaining positions from [0, m], with at least one m if none is placed yet.
-          const r = K - 1 - d;
-          const all = n ** r - (!mSeen && q < m ? m ** r : 0);
-          good += all;
-          visited += all;
-          return;
-        }
-        const last = d === K - 2;
-        const from = last && !mSeen && q < m ? m : 0;
-        for (let t = from; t < n; t++) {
-          tok[d] = t;
-          const row = (d * n + t) * V;
-          if (!last) {
-            const next = accs[d + 1];
-            for (let x = 0; x < V; x++) next[x] = acc[x] + T[row + x];
-            fastOps += V;
-            level(d + 1, mSeen || t === m);
-            continue;
-          }
-          visited++;
-          let x = 0;
-          while (x < V && (x === m || acc[x] + T[row + x] < 0)) x++;
-          fastOps += 2 * x;
-          if (x === V || decide(acc, row, x)) good++;
-        }
-      };
-      level(0, q === m);
-      ops.add(fastOps + slowOps);
-      const expected = BigInt(n) ** BigInt(K - 1) - (q < m ? BigInt(m) ** BigInt(K - 1) : 0n);
-      ensure(BigInt(visited) === expected, at, RULE, `coverage: (m=${m}, q=${q}) visited ${visited} sequences, expected ${expected}`);
-      visitedAll += expected;
-      counted += BigInt(good);
     }
+    const acc0 = accs[0];
+    for (let x = 0; x < V; x++) {
+      const C = euU[q * V + x] + evU[q * V + x] + pvU[(K - 1) * V + x];
+      acc0[x] = C >= 0 ? C * whU[q * K + K - 1] : C * wlD[q * K + K - 1];
+    }
+    ops.add(4 * K * n * V);
+
+    tok[K - 1] = q;
+    /** T⁻ for output x on the sequence in tok (scaled integers, exact as above). */
+    const lower = (x: number) => {
+      let sum = 0;
+      for (let p = 0; p < K; p++) {
+        const t = tok[p];
+        const C = euD[q * V + x] + evD[t * V + x] + pvD[p * V + x];
+        sum += C >= 0 ? C * whD[t * K + p] : C * wlU[t * K + p];
+      }
+      return sum;
+    };
+    /** T_x exactly, in BigInt. */
+    const exact = (x: number) => {
+      let sum = 0n;
+      for (let p = 0; p < K; p++) {
+        const t = tok[p];
+        const C = cEU[q * V + x] + cEV[t * V + x] + cPV[p * V + x];
+        sum += C * (C >= 0n ? wHi : wLo)[(q * V + t) * K + p];
+      }
+      return sum;
+    };
+
+    // rest[d][x] = Σ_{d ≤ p ≤ K−2} max_{t ≤ m} T[p][t][x]: acc[x] + rest[d][x] < 0 for all x ≠ m proves every
+    // completion of positions d..K−2 at once (each of its T⁺ sums is at most that; same K-term magnitude bound).
+    for (let d = K - 2; d >= 0; d--) {
+      for (let x = 0; x < V; x++) {
+        let best = T[d * n * V + x];
+        for (let t = 1; t < n; t++) best = Math.max(best, T[(d * n + t) * V + x]);
+        rest[d][x] = rest[d + 1][x] + best;
+      }
+    }
+    ops.add(2 * K * n * V);
+
+    let good = 0;
+    let visited = 0;
+    let fastOps = 0;
+    let slowOps = 0;
+    /** The first output x ≥ x0, x ≠ m, with acc[x] + B[row + x] ≥ 0, or V if none. */
+    const firstFail = (acc: Float64Array, B: Float64Array, row: number, x0: number): number => {
+      let x = x0;
+      while (x < m && acc[x] + B[row + x] < 0) x++;
+      if (x < m) return x;
+      x = Math.max(x, m + 1);
+      while (x < V && acc[x] + B[row + x] < 0) x++;
+      return x;
+    };
+    /**
+     * Position d of the non-query positions 0..K−2, given acc (the prefix's upper sums, set from xFrom on); mSeen:
+     * whether m occurs before d. Outputs x < xFrom passed the parent's test acc[x] + rest[d−1][x] < 0, which bounds
+     * this level's tests for them (rest[d−1][x] ≥ T[d−1][t][x] + rest[d][x]), so scans start at xFrom. Sizes are
+     * below V^K ≤ 2^28 (checked), so every count is an exact integer.
+     */
+    const level = (d: number, mSeen: boolean, xFrom: number): void => {
+      const acc = accs[d];
+      const x0 = firstFail(acc, rest[d], 0, xFrom);
+      fastOps += 2 * x0;
+      if (x0 === V) {
+        // Completions of the K−1−d remaining positions from [0, m], with at least one m if none is placed yet.
+        const r = K - 1 - d;
+        const all = n ** r - (!mSeen && q < m ? m ** r : 0);
+        good += all;
+        visited += all;
+        return;
+      }
+      const last = d === K - 2;
+      const from = last && !mSeen && q < m ? m : 0;
+      for (let t = from; t < n; t++) {
+        tok[d] = t;
+        const row = (d * n + t) * V;
+        if (!last) {
+          const next = accs[d + 1];
+          for (let x = x0; x < V; x++) next[x] = acc[x] + T[row + x];
+          fastOps += V;
+          level(d + 1, mSeen || t === m, x0);
+          continue;
+        }
+        visited++;
+        // Outputs below x0 passed acc[x] + rest[d][x] < 0 with rest[d][x] = max_t T[d][t][x] ≥ T[row + x], so the
+        // scan starts at x0 (counted from 0, as the plain scan).
+        let x = firstFail(acc, T, row, x0);
+        fastOps += 2 * x;
+        let ok = true;
+        while (x < V && ok) {
+          slowOps += 6 * K;
+          ensureWithin(slowAll + slowOps <= slowBudget, at, RULE, () => `the exact fallback for max ${m} needs more than its share ${slowBudget} of the work limit`);
+          ok = lower(x) < 0 && exact(x) < 0n;
+          x = firstFail(acc, T, row, x + 1);
+        }
+        if (ok) good++;
+      }
+    };
+    level(0, q === m, 0);
+    ops.add(fastOps + slowOps);
+    slowAll += slowOps;
+    checkVisited(m, q, K, visited, at);
+    visitedAll += BigInt(visited);
+    counted += BigInt(good);
   }
   return { good: counted, visited: visitedAll };
 }
@@ -268,13 +340,14 @@ export function checkBruteForceCount(step: BruteForceCountStep, ctx: StepContext
     const r = countMax(d, m, ctx.step, ctx.ops);
     counted += r.good;
     visitedAll += r.visited;
+    ctx.progress?.(m + 1, d.V);
   }
   coverage(visitedAll, d, ctx.step);
   return counted;
 }
 
 /** Coverage: the sequences visited over all maxima are exactly the V^K sequences. */
-export function coverage(visitedAll: bigint, d: BruteForceData, at: string): void {
+export function coverage(visitedAll: bigint, d: { V: number; K: number }, at: string): void {
   const total = BigInt(d.V) ** BigInt(d.K);
   ensure(visitedAll === total, at, RULE, `coverage: visited ${visitedAll} sequences, expected V^K = ${total}`);
 }

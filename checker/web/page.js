@@ -76,6 +76,14 @@
 
   function runCheck() {
     if (worker) worker.terminate();
+    worker = null;
+    const workLimit = workLimitInput();
+    if (workLimit === null) {
+      setStatus('error', 'NOT CHECKED', `The work limit must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}.`);
+      $('verdict').textContent = '';
+      document.body.dataset.state = 'done';
+      return;
+    }
     if (!workerUrl) workerUrl = URL.createObjectURL(new Blob([bundleText], { type: 'text/javascript' }));
     document.body.dataset.state = 'running';
     $('verdict').textContent = '';
@@ -93,7 +101,15 @@
       setStatus('undecided', 'NOT DECIDED', `The checker failed to run in this browser: ${ev.message || 'worker error'}`);
       finish('done');
     };
-    w.postMessage({ certificate: files.certificate, model: files.model });
+    w.postMessage({ certificate: files.certificate, model: files.model, workLimit });
+  }
+
+  /** The work limit typed in, checked as the command line checks --max-work; undefined: the default; null: invalid. */
+  function workLimitInput() {
+    const v = $('max-work').value.trim();
+    if (v === '') return undefined;
+    const n = /^[1-9][0-9]{0,15}$/.test(v) ? Number(v) : NaN;
+    return n <= Number.MAX_SAFE_INTEGER ? n : null;
   }
 
   function choose(kind, file) {
@@ -117,6 +133,10 @@
       if (file) choose(kind, file);
     });
   }
+
+  $('max-work').addEventListener('change', () => {
+    if (files.model && files.certificate) runCheck();
+  });
 
   const drop = $('drop');
   // A file dropped anywhere else must not make the browser navigate away to it.

@@ -18,6 +18,8 @@ interface InputFile {
 export interface CheckRequest {
   certificate: InputFile;
   model: InputFile;
+  /** The command line's --max-work, when given. */
+  workLimit?: number;
 }
 
 export type WorkerMessage =
@@ -60,7 +62,7 @@ async function check(req: CheckRequest): Promise<WorkerMessage> {
     last = now;
     scope.postMessage({ type: 'progress', done, total });
   };
-  const v = await checkCertificate(cert, model, { threads: 1, progress });
+  const v = await checkCertificate(cert, model, { threads: 1, progress, ...(req.workLimit === undefined ? {} : { workLimit: req.workLimit }) });
   const error = v.verified ? null : v.error;
   return {
     type: 'verdict', status: v.status, exitCode: exitCode(v.status), text: formatVerdict(v),

@@ -38,6 +38,10 @@ const commandModules: Array<() => Promise<{ register(program: Command): void }>>
 ];
 for (const module of await Promise.all(commandModules.map((load) => load()))) module.register(program);
 
+// The command that runs, or whose help `help <command>` shows, gets its costly defaults before parsing; the hook is a
+// second chance should commander dispatch to another command than selectedCommand found.
+program.hook('preSubcommand', (_, subcommand) => resolveLazyDefaults(subcommand));
+
 try {
   const selected = selectedCommand(program, process.argv.slice(2));
   if (selected) await resolveLazyDefaults(selected);

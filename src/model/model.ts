@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ModelFormatError, parseSafetensors, serializeSafetensors, type RawTensor } from './safetensors.js';
+import { ModelFormatError, parseSafetensors, serializeSafetensors, type RawTensor, type SafetensorsFile } from './safetensors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export { ModelFormatError };
@@ -50,11 +50,9 @@ export const TENSOR_NAMES = {
 /** Bias tensors are accepted only when every entry is exactly zero (the paper freezes them at zero). */
 const BIAS_NAMES = ['blocks.0.attn.b_Q', 'blocks.0.attn.b_K', 'blocks.0.attn.b_V', 'blocks.0.attn.b_O', 'unembed.b_U'];
 
-/**
- * Buffers TransformerLens stores beside the weights (a BOOL causal mask and an F32 scalar -inf); they carry no
- * parameters, so they are skipped unread.
- */
-const IGNORED_NAMES = ['blocks.0.attn.mask', 'blocks.0.attn.IGNORE'];
+/** TransformerLens's attention buffers, stored beside the weights: read and checked by checkAttentionBuffers. */
+const MASK = 'blocks.0.attn.mask';
+const IGNORE = 'blocks.0.attn.IGNORE';
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -71,13 +69,18 @@ export function readModel(path: string): Model {
 }
 
 export function parseModel(bytes: Uint8Array): Model {
-  const file = parseSafetensors(bytes, IGNORED_NAMES);
+  const file = parseSafetensors(bytes);
   const get = (name: string): RawTensor => {
     const t = file.tensors.get(name);
     if (!t) throw new ModelFormatError(`missing tensor ${name}`);
     return t;
   };
+  for (const name of file.byteTensors.keys()) {
+    if (name !== MASK) throw new ModelFormatError(`tensor ${name}: dtype ${file.byteTensors.get(name)!.dtype} is not supported (only F32; BOOL or U8 for ${MASK})`);
+  }
   for (const name of file.tensors.keys()) {
+    if (name === MASK) throw new ModelFormatError(`tensor ${MASK}: dtype F32 is not supported (only BOOL or U8)`);
+    if (name === IGNORE) continue;
     const known = (Object.values(TENSOR_NAMES) as string[]).includes(name) || BIAS_NAMES.includes(name);
     if (!known) throw new ModelFormatError(`unsupported architecture: unexpected tensor ${name} (only 1-layer, attention-only, 1-head models without LayerNorm)`);
   }
@@ -112,7 +115,9 @@ export function parseModel(bytes: Uint8Array): Model {
   expectShape(TENSOR_NAMES.WK, WK, [1, dModel, dHead]);
   expectShape(TENSOR_NAMES.WV, WV, [1, dModel, dHead]);
   expectShape(TENSOR_NAMES.WO, WO, [1, dHead, dModel]);
+  checkAttentionBuffers(file, k);
   for (const [name, t] of file.tensors) {
+    if (name === IGNORE) continue; // TransformerLens stores −inf there; its value is never used (checkAttentionBuffers)
     for (let i = 0; i < t.data.length; i++) {
       if (!Number.isFinite(t.data[i])) throw new ModelFormatError(`tensor ${name}: entry ${i} is ${t.data[i]} (weights must be finite)`);
     }
@@ -131,6 +136,25 @@ export function parseModel(bytes: Uint8Array): Model {
     metadata: file.metadata,
     sha256: sha256Hex(bytes),
   };
+}
+
+/**
+ * TransformerLens's attention buffers (schemas/SPEC.md §1; the checker applies the same rule). The mask, if present, is
+ * BOOL or U8 [K, K] of 0/1 bytes whose last row (query position K−1) is all 1: the claim is about the last position
+ * only, and there such a mask hides nothing, so the model is the one every strategy computes. Any other mask changes
+ * the model and is refused. IGNORE, if present, is an F32 scalar whose value is never used: it replaces the scores the
+ * mask hides, and an accepted mask hides none in the last row.
+ */
+function checkAttentionBuffers(file: SafetensorsFile, k: number): void {
+  const mask = file.byteTensors.get(MASK);
+  if (mask) {
+    if (mask.shape.length !== 2 || mask.shape[0] !== k || mask.shape[1] !== k) throw new ModelFormatError(`tensor ${MASK}: shape [${mask.shape.join(', ')}] is not [${k}, ${k}]`);
+    if (mask.data.some((b) => b > 1)) throw new ModelFormatError(`tensor ${MASK}: holds a byte other than 0 or 1`);
+    const hidden = [...mask.data.subarray((k - 1) * k).entries()].filter(([, b]) => b !== 1).map(([j]) => j);
+    if (hidden.length > 0) throw new ModelFormatError(`tensor ${MASK} hides key position(s) ${hidden.join(', ')} from the last query: only a mask whose last row is all true (causal) is supported`);
+  }
+  const ignore = file.tensors.get(IGNORE);
+  if (ignore && ignore.shape.length !== 0) throw new ModelFormatError(`tensor ${IGNORE}: shape [${ignore.shape.join(', ')}] is not a scalar []`);
 }
 
 /** Serializes a model with TransformerLens names and zero biases; metadata always records task, K, V and d_head. */

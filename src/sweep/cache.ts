@@ -23,6 +23,9 @@ export const DEFAULT_CACHE_DIR = '.mechcert-cache';
 /** Bump when the meaning of a cached result changes (metric definitions, prover or checker contract). */
 export const RESULT_CACHE_VERSION = 1;
 
+// The repository root, from src/sweep/cache.ts and from its build, dist/sweep/cache.js alike (dist/ mirrors src/ one
+// level below the root; tsconfig.build.json). The fingerprint always hashes the sources, so a built run and a run from
+// source share the cache.
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** SHA-256 (first 12 hex digits) over the path and bytes of every file under src/prove, checker and schemas. */

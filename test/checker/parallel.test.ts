@@ -7,6 +7,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkCertificate, type Verdict } from '../../checker/check.js';
+import type { StepContext } from '../../checker/context.js';
+import { Ops } from '../../checker/ops.js';
+import { collectBruteForce, collectCubic, record, type Piece } from '../../checker/parallel.js';
+import type { BruteForceData } from '../../checker/rules/brute-force-count.js';
+import type { CubicData, CubicItem } from '../../checker/rules/cubic-count.js';
 
 const root = join(import.meta.dirname, '../..');
 const fixtures = join(root, 'test/fixtures');
@@ -88,4 +93,46 @@ describe('parallel cubic checking', () => {
     expect(!one.verified && one.error.rule).toBe('cubic-count');
     expect(two).toEqual(one);
   }, 60_000);
+});
+
+describe('parallel coverage checks can fail', () => {
+  const ctx = () => ({ step: 'count', ops: new Ops() }) as unknown as StepContext;
+  const bf = { V: 3, K: 2 } as BruteForceData;
+  /** A consistent set of brute-force pieces for V = 3, K = 2: max m covers (m+1)^2 − m^2 sequences. */
+  const bfPieces = () => new Map<number, Piece>([0, 1, 2].map((m) => [m, { id: m, ops: 1, good: 0n, visited: BigInt(2 * m + 1) }]));
+
+  it('brute force: a missing max, an extra piece, or visited counts not summing to V^K', () => {
+    expect(collectBruteForce(bfPieces(), bf, ctx())).toBe(0n);
+    const missing = bfPieces();
+    missing.delete(1);
+    expect(() => collectBruteForce(missing, bf, ctx())).toThrow(/coverage: max 1 was not checked/);
+    const extra = bfPieces().set(7, { id: 7, ops: 0, good: 0n, visited: 0n });
+    expect(() => collectBruteForce(extra, bf, ctx())).toThrow(/coverage: 4 pieces for 3 maxima/);
+    const short = bfPieces();
+    short.get(2)!.visited = 4n;
+    expect(() => collectBruteForce(short, bf, ctx())).toThrow(/coverage: visited 8 sequences, expected V\^K = 9/);
+  });
+
+  it('a piece reported twice', () => {
+    const pieces = new Map<number, Piece>();
+    record(pieces, { id: 0, ops: 0 }, { step: 'count', rule: 'brute-force-count' });
+    expect(() => record(pieces, { id: 0, ops: 0 }, { step: 'count', rule: 'brute-force-count' })).toThrow(/coverage: piece 0 checked twice/);
+  });
+
+  it('cubic: a group not reported, an extra piece, a case missing from its group', () => {
+    const item = (i: number) => ({ i, n: 1n }) as CubicItem;
+    const d = { cases: 3, groups: [{ m: 1, items: [item(0), item(2)] }, { m: 2, items: [item(1)] }] } as CubicData;
+    const pieces = () => new Map<number, Piece>([[0, { id: 0, ops: 0, cases: [0, 2] }], [1, { id: 1, ops: 0, cases: [1] }]]);
+    expect(collectCubic(pieces(), d, ctx())).toBe(3n);
+    const missing = pieces();
+    missing.delete(1);
+    expect(() => collectCubic(missing, d, ctx())).toThrow(/coverage: the cases with max 2 was not checked/);
+    expect(() => collectCubic(pieces().set(5, { id: 5, ops: 0, cases: [] }), d, ctx())).toThrow(/coverage: 3 pieces for 2 maxima/);
+    const dropped = pieces();
+    dropped.get(0)!.cases = [0];
+    expect(() => collectCubic(dropped, d, ctx())).toThrow(/coverage: 2 of 3 cases verified/);
+    const swapped = pieces();
+    swapped.get(0)!.cases = [0, 1];
+    expect(() => collectCubic(swapped, d, ctx())).toThrow(/coverage: case 1 is not one with max 1/);
+  });
 });

@@ -4,9 +4,9 @@
 // CLI's step and rule. Without Chromium the browser half is skipped, except under CI=true, where it fails.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright-core';
@@ -100,20 +100,42 @@ describe.skipIf(!haveChromium)('the page in headless Chromium', () => {
     await browser?.close();
   });
 
+  /** Checker sources newer than checker/dist, which the CLI runs (the page is built from the sources). */
+  const staleDist = () => {
+    const dist = join(root, 'checker/dist/cli.js');
+    if (!existsSync(dist)) return ['checker/dist/cli.js is missing'];
+    const builtAt = statSync(dist).mtimeMs;
+    return (readdirSync(join(root, 'checker'), { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !/(^|\/)(dist|node_modules|web)\//.test(f) && f !== 'platform-browser.ts')
+      .filter((f) => statSync(join(root, 'checker', f)).mtimeMs > builtAt);
+  };
+
   const cli = (cert: string, model: string) => {
+    expect(staleDist(), 'checker/dist is older than these checker sources: run `npm run build` first').toEqual([]);
     const r = spawnSync(process.execPath, [join(root, 'bin/mechcert-check.js'), cert, '--model', model], { cwd: root, encoding: 'utf8' });
     return { code: r.status, out: r.stdout };
   };
 
-  /** Opens the page from file://, gives it the two files through its inputs, waits for the verdict. */
-  async function inPage(cert: string, model: string) {
+  /** Opens the page from file://, gives it the two files (through its inputs, or dropped together), waits for the verdict. */
+  async function inPage(cert: string, model: string, via: 'inputs' | 'drop' = 'inputs') {
     const page = await browser.newPage();
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     try {
       await page.goto(pathToFileURL(built.page).href);
-      await page.setInputFiles('#model', model);
-      await page.setInputFiles('#certificate', cert);
+      if (via === 'inputs') {
+        await page.setInputFiles('#model', model);
+        await page.setInputFiles('#certificate', cert);
+      } else {
+        const files = [cert, model].map((f) => ({ name: basename(f), b64: readFileSync(f).toString('base64') }));
+        const dataTransfer = await page.evaluateHandle((list) => {
+          // Runs in the page (DOM types are not in this project's lib).
+          const dt = new (globalThis as unknown as { DataTransfer: new () => { items: { add(f: File): void } } }).DataTransfer();
+          for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
+          return dt;
+        }, files);
+        await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+      }
       await page.waitForSelector('body[data-state="done"]', { timeout: 90_000 });
       return {
         text: await page.locator('#verdict').textContent(),
@@ -146,13 +168,13 @@ describe.skipIf(!haveChromium)('the page in headless Chromium', () => {
     expect(got.requests.filter((u) => !u.startsWith('blob:') && u !== pathToFileURL(built.page).href)).toEqual([]);
   });
 
-  it('reads a .json.gz certificate as the CLI does (the file line included)', async () => {
+  it('reads a .json.gz certificate dropped with the model as the CLI does (the file line included)', async () => {
     const gz = join(dir, 'max4-v64-s50.cubic.json.gz');
     writeFileSync(gz, gzipSync(readFileSync(join(root, 'certificates/max4-v64-s50.cubic.json')), { level: 9 }));
     const want = cli(gz, model);
     expect(want.code).toBe(0);
     expect(want.out).toMatch(/\nfile: +sha256 /);
-    const got = await inPage(gz, model);
+    const got = await inPage(gz, model, 'drop');
     expect(got.status).toBe('verified');
     expect(`${got.text}\n`).toBe(want.out);
   });

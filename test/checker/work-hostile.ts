@@ -1,9 +1,10 @@
 /**
  * The two hostile inputs of issue 11 finding 2 (work bounded before it is done), built rather than committed:
- * - `hugeScale`: a certificate (~2.6 KB) on the small fixture model whose inv-sqrt-scale `hi` is 10^150 and whose
- *   exp-grid has one entry at z = 4096 (|z| ≤ 4096 does not bound r·z when r_hi is unbounded);
- * - `bigModel`: a ~25 MB in-limit model (V = d_model = d_head = 1024, K = 2) and a ~600-byte certificate whose exp-table
+ * - `hugeScale`: a certificate (~1.8 KB, in the negative corpus) on the small fixture model whose inv-sqrt-scale `hi`
+ *   is 10^150 and whose exp-grid has one entry at z = 4096 (|z| ≤ 4096 does not bound r·z when r_hi is unbounded);
+ * - `bigModel`: a ~25 MB in-limit model (V = d_model = d_head = 1024, K = 2) and a 681-byte certificate whose exp-table
  *   over EQKE has a 1×1 table (it must be refused before EQKE, V²·d work, is formed).
+ * Run directly (`node --import tsx test/checker/work-hostile.ts DIR`) to write both pairs into DIR for timing.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,18 +16,12 @@ type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-expli
 const fixtures = join(import.meta.dirname, '../fixtures');
 const enc = (c: J) => new TextEncoder().encode(`${JSON.stringify(c)}\n`);
 
-/** The fixture model's subcubic certificate with scale hi = 10^150 and a one-entry grid at z = 4096. */
+/** The negative-corpus file of make-hostile.ts: scale hi = 10^150, then a one-entry grid at z = 4096, on the fixture model. */
 export function hugeScale(): { cert: Uint8Array; model: Uint8Array } {
-  const model = readFileSync(join(fixtures, 'models/checker-solver-k3-v5.safetensors'));
-  const c = JSON.parse(readFileSync(join(fixtures, 'fail/neg.count.subcubic-count.gaps-wrong-shape.json'), 'utf8')) as J;
-  const steps = c.evidence.steps as J[];
-  steps[0].hi = `1${'0'.repeat(150)}`;
-  const grid = steps.find((s) => s.kind === 'exp-grid')!;
-  Object.assign(grid, { base: 4096 * 8 - 1, stepBits: 3, hi: ['1'] });
-  // The grid goes right after the scale, before the exp-table (which would reject r_hi first).
-  steps.splice(steps.indexOf(grid), 1);
-  steps.splice(1, 0, grid);
-  return { cert: enc(c), model };
+  return {
+    cert: readFileSync(join(fixtures, 'fail/neg.scale.inv-sqrt-scale.hi-1e150-far-grid.json')),
+    model: readFileSync(join(fixtures, 'models/checker-solver-k3-v5.safetensors')),
+  };
 }
 
 /** A 25 MB model at the shape limits (V = d_model = d_head = 1024, K = 2) and a tiny certificate about it. */
@@ -53,4 +48,13 @@ export function bigModel(): { cert: Uint8Array; model: Uint8Array } {
     prover: { name: 'hostile', version: '0' },
   };
   return { cert: enc(cert), model };
+}
+
+if (process.argv[1] === import.meta.filename && process.argv[2]) {
+  const { writeFileSync } = await import('node:fs');
+  for (const [name, f] of [['huge', hugeScale], ['big', bigModel]] as const) {
+    const { cert, model } = f();
+    writeFileSync(join(process.argv[2], `${name}.json`), cert);
+    writeFileSync(join(process.argv[2], `${name}.safetensors`), model);
+  }
 }

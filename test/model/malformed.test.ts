@@ -109,7 +109,7 @@ describe.concurrent('mechcert eval refuses malformed model files with one line a
       header[name] = { dtype: 'F16', shape: t.shape, data_offsets: [offset, offset + 2 * t.data.length] };
       offset += 2 * t.data.length;
     }
-    await expectRefusal(expect, 'f16.safetensors', rawFile(header, offset), /dtype "F16" is not supported \(only F32\)/);
+    await expectRefusal(expect, 'f16.safetensors', rawFile(header, offset), /dtype "F16" is not supported \(only F32, and BOOL or U8 for the attention mask\)/);
   });
 
   it('wrong shape (W_Q without its head dimension)', async ({ expect }) => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { checkCertificate } from '../../../checker/check.js';
 import { logitPaths } from '../../../checker/model.js';
+import type { StepContext } from '../../../checker/context.js';
+import { Ops } from '../../../checker/ops.js';
+import { bruteForceData, bruteForceWork, checkVisited, coverage } from '../../../checker/rules/brute-force-count.js';
 import { solverModel } from '../../model/random-model.js';
 import { bruteForceCertificate, encode, expTableStep, floatCounts, tiny, tinyModel, type Tiny } from '../helpers.js';
 
@@ -93,5 +96,41 @@ describe('brute-force-count', () => {
     if (!v.verified) throw new Error(v.error.message);
     const tight = await checkCertificate(encode(bruteForceCertificate(t, 0n)), t.bytes);
     expect(BigInt(v.counted)).toBeLessThanOrEqual(BigInt(tight.verified ? tight.counted : -1));
+  });
+});
+
+describe('brute-force-count: coverage, work bound and progress', () => {
+  it('each coverage check can fail: a (m, q) visiting a wrong number of sequences, a total other than V^K', () => {
+    expect(() => checkVisited(3, 1, 4, 4 ** 3 - 3 ** 3, 'count')).not.toThrow();
+    expect(() => checkVisited(3, 1, 4, 4 ** 3 - 3 ** 3 - 1, 'count')).toThrow(/coverage: \(m=3, q=1\) visited 36 sequences, expected 37/);
+    expect(() => checkVisited(3, 3, 4, 4 ** 3 + 1, 'count')).toThrow(/coverage/);
+    expect(() => coverage(125n, { V: 5, K: 3 }, 'count')).not.toThrow();
+    expect(() => coverage(124n, { V: 5, K: 3 }, 'count')).toThrow(/coverage: visited 124 sequences, expected V\^K = 125/);
+  });
+
+  it('reports progress once per max token on the single-threaded path', async () => {
+    const t = tinyModel('solver', 3, 5, 2);
+    const seen: [number, number][] = [];
+    const v = await checkCertificate(encode(bruteForceCertificate(t, 0n)), t.bytes, { progress: (done, total) => seen.push([done, total]) });
+    expect(v.verified).toBe(true);
+    // Progress once per max token, single-threaded too.
+    expect(seen).toEqual(Array.from({ length: 5 }, (_, i) => [i + 1, 5]));
+  });
+
+  it('bounds its float path by bruteForceWork, and stops not decided beyond the work limit before building tables', async () => {
+    for (const [kind, k, vocab, seed] of [['solver', 3, 5, 2], ['random', 3, 4, 4], ['solver', 4, 3, 7], ['random', 2, 3, 5]] as const) {
+      const t = tinyModel(kind, k, vocab, seed);
+      const work = bruteForceWork(t.exact);
+      const v = await checkCertificate(encode(bruteForceCertificate(t, 0n)), t.bytes);
+      // The whole run's operations: the count's (at most `work`, as no sequence of these needs the slow path) plus
+      // the earlier steps' (the scale and two exp tables, under 10^5 here).
+      expect(Number(v.checkerOps)).toBeLessThanOrEqual(work + 1e5);
+      const ctx = {
+        model: t.exact, ops: new Ops(), step: 'count', workLimit: work - 1,
+        resolve: (_f: string, _id: string, kind: string) => ({ source: kind === 'exp-table' && _f === 'expE' ? 'EQKE' : 'EQKP', lo: [], hi: [] }),
+      } as unknown as StepContext;
+      expect(() => bruteForceData({ id: 'count', kind: 'brute-force-count', expE: 'e', expP: 'p' }, ctx))
+        .toThrow(expect.objectContaining({ undecided: true, message: expect.stringMatching(/brute-force count needs about .* above the work limit/) }));
+    }
   });
 });

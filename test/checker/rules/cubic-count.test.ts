@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { checkCertificate } from '../../../checker/check.js';
+import type { StepContext } from '../../../checker/context.js';
+import { Ops } from '../../../checker/ops.js';
+import { caseWork, checkMax, cubicData, sumCases, type CubicCountStep } from '../../../checker/rules/cubic-count.js';
+import { pathWork } from '../../../checker/work.js';
 import { cubicCertificate, encode, floatCounts, tinyModel } from '../helpers.js';
 
 describe('cubic-count', () => {
@@ -70,5 +74,76 @@ describe('cubic-count', () => {
   it('rejects a position order that is not sorted by EQKP', async () => {
     expect(await mutate((s) => { s.positionOrder[0].reverse(); })).toMatch(/positionOrder\[0\]: EQKP/);
     expect(await mutate((s) => { s.positionOrder[0] = [0, 0]; })).toMatch(/permutation/);
+  });
+});
+
+describe('cubic-count: coverage, work bound and progress', () => {
+  const t = tinyModel('solver', 3, 5, 2);
+  const { cert } = cubicCertificate(t);
+  const step = (cert as { evidence: { steps: unknown[] } }).evidence.steps[3] as CubicCountStep;
+  /** The validated case split of the fixture, through a context whose work limit is `workLimit`. */
+  const dataOf = async (workLimit = 2 ** 40) => {
+    const results = new Map<string, unknown>();
+    // The tables the count cites, as the exp-table rule verified them.
+    const { checkExpTable } = await import('../../../checker/rules/exp-table.js');
+    const { checkInvSqrtScale } = await import('../../../checker/rules/inv-sqrt-scale.js');
+    const steps = (cert as { evidence: { steps: { id: string }[] } }).evidence.steps;
+    const ctx = (id: string, limit: number) => ({
+      model: t.exact, ops: new Ops(), step: id, workLimit: limit, claim: cert.claim,
+      resolve: (_f: string, ref: string) => results.get(ref),
+    }) as unknown as StepContext;
+    results.set(steps[0].id, checkInvSqrtScale(steps[0] as never, ctx(steps[0].id, 2 ** 40)));
+    for (const s of steps.slice(1, 3)) results.set(s.id, checkExpTable(s as never, ctx(s.id, 2 ** 40)));
+    return { ctx: ctx('count', workLimit), data: () => cubicData(step, ctx('count', workLimit)) };
+  };
+
+  it('each coverage check can fail: a case missing, reported twice, or reported by another max', async () => {
+    const { data } = await dataOf();
+    const d = data();
+    const pieces = d.groups.map((g) => ({ cases: g.items.map((c) => c.i) }));
+    expect(sumCases(d, pieces, 'count')).toBeGreaterThan(0n);
+    const doctored = (f: (p: { cases: number[] }[]) => void) => {
+      const p = structuredClone(pieces);
+      f(p);
+      return () => sumCases(d, p, 'count');
+    };
+    expect(doctored((p) => p[0].cases.pop())).toThrow(/coverage: \d+ of \d+ cases verified/);
+    expect(doctored((p) => p[1].cases.push(p[1].cases[0]))).toThrow(/coverage: case \d+ verified twice/);
+    expect(doctored((p) => p[0].cases.push(p[1].cases.pop()!))).toThrow(/coverage: case \d+ is not one with max/);
+    expect(doctored((p) => p.pop())).toThrow(/coverage: \d+ results for \d+ maxima/);
+    // A group that lost a case in the data (the split is validated elsewhere): the total check still sees it.
+    const short = { ...d, groups: d.groups.map((g, i) => (i === 0 ? { ...g, items: g.items.slice(1) } : g)) };
+    expect(() => sumCases(short, short.groups.map((g) => checkMax(short, g.m, g.items, 'count', new Ops())), 'count'))
+      .toThrow(/coverage: \d+ of \d+ cases verified/);
+  });
+
+  it('caseWork predicts the operations of every case it verifies; beyond the work limit it stops, not decided', async () => {
+    const d = (await dataOf()).data();
+    let predicted = 0;
+    const withJoint = new Set<number>();
+    for (const g of d.groups) {
+      predicted += 2 * d.K * d.V + 3 * (g.m + 1) * d.V;
+      for (const c of g.items) {
+        const count = (hex?: string) => (hex === undefined ? 0 : [...BigInt(`0x${hex}`).toString(2)].filter((b) => b === '1').length);
+        if (count(c.joint) > 0 && !withJoint.has(g.m)) predicted += 2 * d.K * d.V;
+        if (count(c.joint) > 0) withJoint.add(g.m);
+        predicted += caseWork(d.V, d.K, c.c, c.q === g.m, count(c.good), count(c.joint));
+      }
+    }
+    const ops = new Ops();
+    for (const g of d.groups) checkMax(d, g.m, g.items, 'count', ops);
+    expect(ops.total()).toBe(String(predicted));
+    const paths = pathWork(t.exact, 'EU') + pathWork(t.exact, 'EVOU') + pathWork(t.exact, 'PVOU');
+    await expect((async () => (await dataOf(paths + predicted - 1)).data())()).rejects
+      .toMatchObject({ undecided: true, message: expect.stringMatching(/a cubic count needs about .* above the work limit/) });
+    expect((await dataOf(paths + predicted)).data().cases).toBe(step.cases.length);
+  });
+
+  it('reports progress once per max token on the single-threaded path', async () => {
+    const seen: [number, number][] = [];
+    const v = await checkCertificate(encode(cert), t.bytes, { progress: (done, total) => seen.push([done, total]) });
+    expect(v.verified).toBe(true);
+    const maxima = new Set(step.cases.map((c) => c.m)).size;
+    expect(seen).toEqual(Array.from({ length: maxima }, (_, i) => [i + 1, maxima]));
   });
 });

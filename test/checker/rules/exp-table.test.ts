@@ -2,7 +2,11 @@ import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkCertificate } from '../../../checker/check.js';
-import { expLowerHolds, expUpperHolds } from '../../../checker/rules/exp-table.js';
+import { checkExpTable, expLowerHolds, expUpperHolds, type ExpTableStep } from '../../../checker/rules/exp-table.js';
+import { CheckError } from '../../../checker/errors.js';
+import type { StepContext } from '../../../checker/context.js';
+import type { ExactModel } from '../../../checker/model.js';
+import { MAX_WORK } from '../../../checker/limits.js';
 import { Ops } from '../../../checker/ops.js';
 import { bruteForceCertificate, encode, tinyModel } from '../helpers.js';
 
@@ -92,5 +96,32 @@ describe('exp-table step', () => {
     expect(await check((e, p) => { e.source = 'EQKP'; p.source = 'EQKE'; e.shift = p.shift; [e.lo, p.lo, e.hi, p.hi] = [p.lo, e.lo, p.hi, e.hi]; })).not.toBe('verified');
     expect(await check((e) => { e.scale = 'expP'; })).toMatch(/reference: scale cites "expP", which is not an earlier step/);
     expect(await check((e) => { e.scale = 'count'; })).toMatch(/reference/);
+  });
+});
+
+describe('exp-table work bound (issue 11 finding 2)', () => {
+  // A model at the shape limits whose path matrices must never be formed: reading EQKE or EQKP throws.
+  const untouchable = { vocab: 1024, k: 2, dModel: 1024, dHead: 1024 } as ExactModel;
+  for (const p of ['EQKE', 'EQKP', 'EU', 'EVOU', 'PVOU']) Object.defineProperty(untouchable, p, { get: () => { throw new Error(`${p} formed`); } });
+  const ctx = (workLimit = MAX_WORK): StepContext => ({
+    model: untouchable,
+    claim: { modelSha256: '', task: 'max-of-k', k: 2, vocab: 1024, strategy: 'cubic', correct: '0', total: '1048576' },
+    workLimit, ops: new Ops(), step: 'expE',
+    resolve: () => ({ lo: { p: 1n, q: 32n }, hi: { p: 1n, q: 32n } }) as never,
+  });
+  const step = (source: 'EQKE' | 'EQKP', rows: number, cols: number): ExpTableStep => ({
+    id: 'expE', kind: 'exp-table', scale: 'scale', source, fracBits: 8, shift: new Array<number>(rows).fill(0),
+    lo: Array.from({ length: rows }, () => new Array<string>(cols).fill('0')), hi: Array.from({ length: rows }, () => new Array<string>(cols).fill('256')),
+  });
+  const outcome = (s: ExpTableStep, c: StepContext) => {
+    try { checkExpTable(s, c); return 'ok'; } catch (e) { return e instanceof CheckError ? `${e.undecided ? 'undecided' : 'rejected'}: ${e.message}` : `thrown: ${(e as Error).message}`; }
+  };
+  it('checks the table shapes against the model before forming EQKE or EQKP', () => {
+    expect(outcome(step('EQKE', 1, 1), ctx())).toMatch(/^rejected: shift must list 1024/);
+    expect(outcome(step('EQKP', 1024, 3), ctx())).toMatch(/^rejected: lo and hi must be 1024×2/);
+  });
+  it('refuses, not decided, a well-shaped table whose estimated work exceeds the limit, before forming EQKE', () => {
+    expect(outcome(step('EQKE', 1024, 1024), ctx())).toMatch(/^undecided: an exp table over EQKE needs about .* above the work limit/);
+    expect(outcome(step('EQKP', 1024, 2), ctx(1000))).toMatch(/^undecided: an exp table over EQKP needs/);
   });
 });

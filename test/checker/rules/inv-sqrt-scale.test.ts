@@ -45,6 +45,22 @@ describe('inv-sqrt-scale', () => {
     expect(run(32, `0.${'1'.repeat(300)}`, '1')).toMatch(/not a rational/);
   });
 
+  it('refuses a true enclosure wider than hi ≤ 2·lo as not decided, and still rejects a false one', () => {
+    const undecided = (lo: string, hi: string) => {
+      try {
+        checkInvSqrtScale({ id: 'scale', kind: 'inv-sqrt-scale', dHead: 32, lo, hi }, ctx(32));
+        return 'ok';
+      } catch (e) {
+        return e instanceof CheckError ? (e.undecided ? 'undecided' : 'rejected') : 'thrown';
+      }
+    };
+    expect(undecided('0.17', `1${'0'.repeat(150)}`)).toBe('undecided'); // issue 11 finding 2: r_hi = 10^150
+    expect(undecided('0.08', '0.17677669529664')).toBe('undecided'); // hi = 2.2·lo
+    expect(undecided('0.09', '0.18')).toBe('ok'); // hi = 2·lo exactly
+    expect(undecided('0.18', `1${'0'.repeat(150)}`)).toBe('rejected'); // false (lo above r) before too wide
+    expect(undecided('0.01', '0.1')).toBe('rejected'); // false (hi below r)
+  });
+
   it("rejects a dHead other than the model's", () => {
     expect(() => checkInvSqrtScale({ id: 'scale', kind: 'inv-sqrt-scale', dHead: 16, lo: '1/4', hi: '1/4' }, ctx(32))).toThrow(/differs/);
   });

@@ -1,12 +1,13 @@
 /**
- * checker/rules/subcubic.ts: exp-grid enclosures (both signs of z, absent entries) and subcubic-count's case rules,
- * each rejection naming the step and the rule.
+ * checker/rules/exp-grid.ts and checker/rules/subcubic-count.ts: exp-grid enclosures (both signs of z, absent
+ * entries, the work bound) and subcubic-count's case rules, each rejection naming the step and the rule; the variant
+ * name derived from the evidence for all 100 variants, and a relabelled certificate rejected.
  */
 import { describe, expect, it } from 'vitest';
 import { checkCertificate } from '../../../checker/check.js';
 import { certificateBytes, type Certificate } from '../../../src/prove/certificate.js';
 import { proveSubcubic } from '../../../src/prove/subcubic/prove.js';
-import { parseVariant } from '../../../src/prove/subcubic/variants.js';
+import { ALL_VARIANTS, parseVariant, variantName } from '../../../src/prove/subcubic/variants.js';
 import { buildModel } from '../../prove/models.js';
 
 type Json = Record<string, unknown>;
@@ -49,4 +50,49 @@ describe('subcubic-count', () => {
   it('rejects an expP citation of an EQKE table', () => rejects((s) => { s.expP = 'scale'; }, /reference/));
   it('rejects a bound that is not negative (ā and δ made useless)', () => rejects((s) => { (s.abar as string[][]).forEach((r) => r.fill('-' + String(2n ** 40n))); }, /not negative/));
   it('rejects a factored attention without 4 peels', () => rejects((s) => { s.eqke = { mode: 'factored', peels: [null], bound: 'exact' }; }, /schema|4 entries/));
+});
+
+describe('exp-grid work bound', () => {
+  it('refuses, not decided, a grid whose evaluations exceed the work limit', async () => {
+    const v = await checkCertificate(mutate((c) => { steps(c)[2].hi = new Array(4096).fill('1'); }), bytes, { workLimit: 2 ** 16 });
+    expect(v.verified ? 'verified' : [v.status, v.error.step, v.error.rule, v.error.message]).toEqual(['undecided', 'grid', 'exp-grid', expect.stringMatching(/an exp grid needs/)]);
+  });
+});
+
+describe('subcubic-count: what is printed is what was verified (issue 11 finding 6)', () => {
+  const sub = (name: string) => proveSubcubic(model, parseVariant(name)!).certificate as unknown as Json;
+  it('derives each of the 100 variant names from its evidence: every prover certificate verifies under its own name', async () => {
+    for (const v of ALL_VARIANTS) {
+      const c = sub(variantName(v));
+      const verdict = await verdictOf(new TextEncoder().encode(JSON.stringify(c)));
+      expect(verdict.verified ? 'verified' : `${verdict.error.rule}: ${verdict.error.message}`, variantName(v)).toBe('verified');
+    }
+  });
+  it('rejects a certificate relabelled as another variant, naming what the evidence proves', async () => {
+    const pairs: [string, string, RegExp][] = [
+      ['subcubic/max_diff_exact/mean_query+diff/exact_EQKE+max_diff_exact', 'subcubic/max_diff/drop_average_query_per_output_logit_reasoning/svd', /\(subcubic\/max_diff_exact\/mean_query\+diff\/exact_EQKE\+max_diff_exact\)/],
+      // μ is not E_q's mean row: not mean_query
+      ['subcubic/svd_query+max_diff/mean_query+diff/svd', 'subcubic/mean_query+max_diff/mean_query+diff/svd', /\(subcubic\/svd_query\+max_diff\/mean_query\+diff\/svd\)/],
+      // some ā ≠ 0: not drop_average
+      ['subcubic/max_diff/mean_query+diff/max_diff', 'subcubic/max_diff/drop_average_query_per_output_logit_reasoning/max_diff', /\(subcubic\/max_diff\/mean_query\+diff\/max_diff\)/],
+      ['subcubic/max_diff/mean_query+diff/mean+max_diff_subproduct_recursive', 'subcubic/max_diff/mean_query+diff/mean_recursive+max_diff_subproduct_recursive', /\/mean\+max_diff_subproduct_recursive\)/],
+    ];
+    for (const [real, label, proves] of pairs) {
+      const c = sub(real);
+      (c.claim as Json).strategy = label;
+      const v = await verdictOf(new TextEncoder().encode(JSON.stringify(c)));
+      expect(v.verified).toBe(false);
+      if (!v.verified) expect([v.error.step, v.error.rule, v.error.message]).toEqual(['count', 'subcubic-count', expect.stringMatching(proves)]);
+    }
+  });
+  it('accepts the labels the evidence cannot tell apart: any μ as svd_query, all-zero ā as mean_query+diff', async () => {
+    for (const [real, label] of [
+      ['subcubic/mean_query+max_diff/mean_query+diff/svd', 'subcubic/svd_query+max_diff/mean_query+diff/svd'],
+      ['subcubic/max_diff/drop_average_query_per_output_logit_reasoning/max_diff', 'subcubic/max_diff/mean_query+diff/max_diff'],
+    ]) {
+      const c = sub(real);
+      (c.claim as Json).strategy = label;
+      expect((await verdictOf(new TextEncoder().encode(JSON.stringify(c)))).verified, label).toBe(true);
+    }
+  });
 });

@@ -1,0 +1,60 @@
+/**
+ * Exact helpers of the subcubic-count rule (SPEC §4.6): scalars n/2^e, and matrix operations over model.ts's Mat
+ * (entry (r, c) = num[r·cols + c]/2^exp). Every operation is exact; each matrix operation counts its work in ops.
+ */
+import { matmul, rescale, type Mat } from '../model.js';
+import type { Ops } from '../ops.js';
+
+/** A scalar n/2^e. */
+export interface Dy { n: bigint; e: number }
+export const ZERO: Dy = { n: 0n, e: 0 };
+export const ONE: Dy = { n: 1n, e: 0 };
+const up = (a: Dy, e: number): bigint => a.n << BigInt(e - a.e);
+export const add = (a: Dy, b: Dy): Dy => { const e = Math.max(a.e, b.e); return { n: up(a, e) + up(b, e), e }; };
+export const sub = (a: Dy, b: Dy): Dy => add(a, { n: -b.n, e: b.e });
+export const mul = (a: Dy, b: Dy): Dy => ({ n: a.n * b.n, e: a.e + b.e });
+export const max = (a: Dy, b: Dy): Dy => (sub(a, b).n >= 0n ? a : b);
+export const min = (a: Dy, b: Dy): Dy => (sub(a, b).n <= 0n ? a : b);
+/** Entry i of A (row-major) as a scalar. */
+export const at = (A: Mat, i: number): Dy => ({ n: A.num[i], e: A.exp });
+
+/** Aᵀ. */
+export const tr = (A: Mat): Mat => ({
+  rows: A.cols, cols: A.rows, exp: A.exp,
+  num: Array.from({ length: A.num.length }, (_, i) => A.num[(i % A.rows) * A.cols + Math.floor(i / A.rows)]),
+});
+
+/** A + sign·B (same shape). */
+export function lin(A: Mat, B: Mat, sign: bigint, ops: Ops): Mat {
+  const e = Math.max(A.exp, B.exp); const a = rescale(A, e); const b = rescale(B, e);
+  ops.add(A.num.length);
+  return { ...A, exp: e, num: a.num.map((x, i) => x + sign * b.num[i]) };
+}
+
+/** The column of row ranges (max − min of each row). */
+export function rowRange(A: Mat, ops: Ops): Mat {
+  const out: bigint[] = [];
+  for (let r = 0; r < A.rows; r++) {
+    const row = A.num.slice(r * A.cols, (r + 1) * A.cols);
+    out.push(row.reduce((x, y) => (y > x ? y : x)) - row.reduce((x, y) => (y < x ? y : x)));
+  }
+  ops.add(2 * A.num.length);
+  return { rows: A.rows, cols: 1, exp: A.exp, num: out };
+}
+
+/**
+ * A bound on the row ranges of X·Y: rangeMu + Σ_l |X[r,l] − μ_l|·bY[l], where bY bounds Y's row ranges and rangeMu is
+ * the range of μ·Y (range is a seminorm: X·Y = 1·(μ·Y) + (X − 1·μ)·Y row by row).
+ */
+export function spread(X: Mat, bY: Mat, mu: Mat | null, rangeMu: Dy, ops: Ops): Mat {
+  const D = mu ? lin(X, { rows: X.rows, cols: X.cols, exp: mu.exp, num: X.num.map((_, i) => mu.num[i % X.cols]) }, -1n, ops) : X;
+  const P = matmul({ ...D, num: D.num.map((x) => (x < 0n ? -x : x)) }, bY, ops);
+  return lin(P, { ...P, exp: rangeMu.e, num: P.num.map(() => rangeMu.n) }, 1n, ops);
+}
+
+/** C(n, r). */
+export function binom(n: number, r: number): bigint {
+  let b = 1n;
+  for (let i = 0; i < r; i++) b = (b * BigInt(n - i)) / BigInt(i + 1);
+  return b;
+}
