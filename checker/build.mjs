@@ -45,5 +45,7 @@ try {
 copyFileSync(here('./schema-validator.js'), here('./dist/schema-validator.js'));
 copyFileSync(here('./schema-validator.d.ts'), here('./dist/schema-validator.d.ts'));
 copyFileSync(here('../schemas/certificate.schema.json'), here('./dist/certificate.schema.json'));
+// The format's prose specification, which the rules' comments cite by section (SPEC §n).
+copyFileSync(here('../schemas/SPEC.md'), here('./dist/SPEC.md'));
 chmodSync(here('./dist/cli.js'), 0o755);
 console.log('mechcert-checker built in checker/dist');

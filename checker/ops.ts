@@ -1,6 +1,6 @@
 /**
  * The checker's count of exact arithmetic operations (BigInt or exact-integer add, subtract, multiply, divide,
- * compare): the proof's length (DESIGN §8). One counter object is created per check and passed explicitly.
+ * compare): the proof's length. One counter object is created per check and passed explicitly.
  */
 export class Ops {
   /** Exact while below 2^53: folded into `folded` long before that. */

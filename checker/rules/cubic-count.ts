@@ -1,5 +1,5 @@
 /**
- * cubic-count (SPEC §4.3, PAPER §3.2): the cubic proof, with the case split and the bounds supplied as hints.
+ * cubic-count (SPEC §4.3): the cubic proof of Gross et al. (2024), with the case split and the bounds supplied as hints.
  *
  * Per max m (exact): U[q] = max_{x≠m} EU_m[q,x], P*[x] = max_p PVOU_m[p,x], W[t] = max_{x≠m} (EVOU_m[t,x] + P*[x]),
  * and for the joint form P°[x] = max_{p<K−1} PVOU_m[p,x] (non-query positions), PQ[x] = PVOU_m[K−1,x] (the query

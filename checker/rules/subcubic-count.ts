@@ -1,5 +1,5 @@
 /**
- * subcubic-count (SPEC §4.6): the paper's 100 subcubic proofs (PAPER §3.3), in a sound form.
+ * subcubic-count (SPEC §4.6): the 100 subcubic proofs of Gross et al. (2024), in a sound form.
  *
  * A case (q, m, c, g ≥ 1) is every sequence with query q, max m, exactly c positions ≠ m (the query included when
  * q < m) and every such token ≤ m − g. Premises, all recomputed here from the model and witnesses:
