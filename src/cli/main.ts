@@ -50,7 +50,8 @@ try {
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
   // The model reader is loaded by the commands that read models; a ModelFormatError implies it is loaded already.
   const { ModelFormatError } = await import('../model/model.js');
-  if (e instanceof ModelFormatError || e instanceof UsageError || e instanceof BackendLimitError) {
+  const { OutputPathError } = await import('../util/atomic.js');
+  if (e instanceof ModelFormatError || e instanceof UsageError || e instanceof BackendLimitError || e instanceof OutputPathError) {
     process.stderr.write(`mechcert: ${e.message}\n`);
     process.exit(2);
   }

@@ -47,6 +47,11 @@ describe('checker/ imports (the trust boundary)', () => {
     }
   });
 
+  it('keeps no module-level mutable state (no top-level let or var; the schema validator is made per check)', () => {
+    for (const file of files) expect(readFileSync(file, 'utf8'), relative(root, file)).not.toMatch(/^(export )?(let|var) /m);
+    expect(readFileSync(join(checker, 'check.ts'), 'utf8')).toMatch(/const validate = makeValidator\(\);/);
+  });
+
   it('scans the TypeScript sources and the .mjs entry points', () => {
     expect(sources).toContain('count-worker-source.mjs');
     expect(sources).toContain('build.mjs');

@@ -49,6 +49,7 @@ describe('the packed checker, installed alone', { timeout: 600_000 }, () => {
     const files = readdirSync(join(installed, 'node_modules/mechcert-checker/dist'), { recursive: true }) as string[];
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files).toContain('count-worker.js');
+    expect(files).toEqual(expect.arrayContaining(['SPEC.md', 'certificate.schema.json', 'mechcert-check.html']));
   });
 
   const certificates = readdirSync(join(root, 'certificates')).filter((f) => f.endsWith('.json'));

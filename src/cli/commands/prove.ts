@@ -4,6 +4,7 @@
  * to stderr (a bar on a terminal, plain lines otherwise); the claimed bound and the timings go to stdout. The claim
  * is the prover's: only `mechcert check` / `mechcert-check` make it a verified bound.
  */
+import { checkOutputPath } from '../../util/atomic.js';
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -79,6 +80,7 @@ export function register(program: Command): void {
         throw new UsageError(`unknown strategy ${JSON.stringify(raw.strategy)} (known: ${names.join(', ')})`);
       }
       if (raw.out === undefined || raw.out === '') throw new UsageError('--out is required');
+      checkOutputPath(raw.out);
       const backendChoice = await parseBackendFlag(raw.backend);
       const threads = raw.threads === undefined ? availableParallelism() : parseInteger('--threads', raw.threads, 1, 256);
       const fracBits = raw.fracBits === undefined ? undefined : parseInteger('--frac-bits', raw.fracBits, 1, 256);
