@@ -10,12 +10,7 @@
 
 export class CheckError extends Error {
   override name = 'CheckError';
-  constructor(
-    readonly step: string | null,
-    readonly rule: string,
-    message: string,
-    readonly undecided = false,
-  ) {
+  constructor(readonly step: string | null, readonly rule: string, message: string, readonly undecided = false) {
     super(message);
   }
 }

@@ -1,9 +1,11 @@
 /**
- * A pre-scan of JSON text, run before JSON.parse: hostile nesting or element counts are rejected before they can
- * exhaust the stack or the heap (limits.MAX_JSON_DEPTH, limits.MAX_JSON_VALUES), and a duplicated object key is found
- * at all (JSON.parse keeps the last value silently, another reader may keep the first: the same hashed text would then
- * claim two things). One linear pass that never recurses; its memory is the keys of the objects still open.
+ * JSON as the checker reads it (the certificate, the safetensors header). A pre-scan of the text, run before
+ * JSON.parse: hostile nesting or element counts are rejected before they can exhaust the stack or the heap
+ * (limits.MAX_JSON_DEPTH, limits.MAX_JSON_VALUES), and a duplicated object key is found at all (JSON.parse keeps the
+ * last value silently, another reader may keep the first: the same hashed text would then claim two things). One
+ * linear pass that never recurses; its memory is the keys of the objects still open.
  */
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES } from './limits.js';
 
 export interface JsonShape {
   /** Deepest nesting of arrays and objects. */
@@ -55,4 +57,28 @@ function noteKey(keys: Set<string>, literal: string): string | null {
   if (keys.has(key)) return key;
   keys.add(key);
   return null;
+}
+
+/**
+ * The JSON value of UTF-8 bytes, and its text, read strictly: `fail(limit, message)` reports a limit reached (limit
+ * true: nesting, element count) or bytes that are not acceptable JSON. A leading byte-order mark is refused:
+ * TextDecoder would drop it silently, and the bytes hashed would then differ from the text read.
+ */
+export function parseJson(bytes: Uint8Array, name: string, fail: (limit: boolean, message: string) => never): { text: string; value: unknown } {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) fail(false, `${name} starts with a byte-order mark (EF BB BF)`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fail(false, `${name} is not UTF-8 JSON`);
+  }
+  const shape = jsonShape(text);
+  if (shape.depth > MAX_JSON_DEPTH) fail(true, `${name} nests deeper than ${MAX_JSON_DEPTH}`);
+  if (shape.values > MAX_JSON_VALUES) fail(true, `${name} holds more than ${MAX_JSON_VALUES} array elements and object members`);
+  if (shape.duplicateKey !== null) fail(false, `${name} repeats the key ${JSON.stringify(shape.duplicateKey)}`);
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch (e) {
+    return fail(false, `${name} is not JSON: ${(e as Error).message}`);
+  }
 }

@@ -5,9 +5,10 @@
  * accepted; anything else is a rejection that says why.
  */
 import { ensure, reject } from './errors.js';
-import { jsonShape } from './json.js';
-import { MAX_D_HEAD, MAX_D_MODEL, MAX_JSON_DEPTH, MAX_K, MAX_MODEL_BYTES, MAX_MODEL_HEADER_BYTES, MAX_VOCAB } from './limits.js';
+import { parseJson } from './json.js';
+import { MAX_D_HEAD, MAX_D_MODEL, MAX_K, MAX_MODEL_BYTES, MAX_MODEL_HEADER_BYTES, MAX_VOCAB } from './limits.js';
 import type { Ops } from './ops.js';
+import type { Shape } from './work.js';
 
 /** A matrix of exact dyadics: entry (r, c) is num[r·cols + c] / 2^exp, exp ≥ 0. */
 export interface Mat {
@@ -17,11 +18,7 @@ export interface Mat {
   num: bigint[];
 }
 
-export interface ExactModel {
-  k: number;
-  vocab: number;
-  dModel: number;
-  dHead: number;
+export interface ExactModel extends Shape {
   sha256: string;
   /** V×V, query × output: (E + P[K−1]) W_U. */
   EU: Mat;
@@ -60,7 +57,6 @@ const DTYPE_BYTES: Record<string, number> = { F32: 4, BOOL: 1, U8: 1 };
 
 /** A tensor's header entry, validated: its bytes are file[begin, end). */
 interface Entry {
-  dtype: string;
   shape: number[];
   begin: number;
   end: number;
@@ -78,14 +74,11 @@ export function float32ToDyadic(bits: number): { mant: number; e2: number } {
   const f = bits & 0x7fffff;
   if (e === 0xff) fail(`weight bit pattern 0x${(bits >>> 0).toString(16)} is ${f ? 'NaN' : 'infinite'}`);
   // Normal: (2^23 + f)·2^(e−150). Subnormal (e = 0): f·2^−149. Zero (either sign) is mant 0.
-  let mant = e === 0 ? f : f + 0x800000;
-  let e2 = e === 0 ? -149 : e - 150;
+  const mant = e === 0 ? f : f + 0x800000;
   if (mant === 0) return { mant: 0, e2: 0 };
-  while (mant % 2 === 0) {
-    mant /= 2;
-    e2 += 1;
-  }
-  return { mant: sign * mant, e2 };
+  // Made odd: its tz trailing zero bits (mant < 2^24) moved into the exponent.
+  const tz = 31 - Math.clz32(mant & -mant);
+  return { mant: sign * (mant >>> tz), e2: (e === 0 ? -149 : e - 150) + tz };
 }
 
 /** An exact matrix from float32 bit patterns, over the smallest common power of two. */
@@ -98,40 +91,21 @@ export function dyadicMatrix(bits: Uint32Array, rows: number, cols: number): Mat
 }
 
 /**
- * The header's JSON text and where the data region starts. The header must begin with `{` (as in the reference
- * library): TextDecoder would drop a byte-order mark silently, and the bytes hashed would differ from the text read.
+ * The header, a JSON object, and where the data region starts. The header must begin with `{` (as in the reference
+ * library); a byte-order mark, invalid UTF-8, a repeated key (another reader may keep the other value: the same file,
+ * two models) or invalid JSON is refused by parseJson. A text that begins with `{` and parses is a JSON object.
  */
-function headerText(bytes: Uint8Array): { text: string; dataStart: number } {
+function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataStart: number } {
   ensure(bytes.length <= MAX_MODEL_BYTES, null, RULE, `model file of ${bytes.length} bytes exceeds the limit of ${MAX_MODEL_BYTES}`);
   ensure(bytes.length >= 8, null, RULE, `model file of ${bytes.length} bytes is too short for a safetensors header`);
   const headerLen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
   ensure(headerLen <= BigInt(Math.min(MAX_MODEL_HEADER_BYTES, bytes.length - 8)), null, RULE,
     `safetensors header length ${headerLen} exceeds the file or the limit of ${MAX_MODEL_HEADER_BYTES} bytes`);
   const dataStart = 8 + Number(headerLen);
-  ensure(!(bytes[8] === 0xef && bytes[9] === 0xbb && bytes[10] === 0xbf), null, RULE, 'safetensors header starts with a byte-order mark (EF BB BF)');
+  const { text, value } = parseJson(bytes.subarray(8, dataStart), 'safetensors header', (_limit, message) => fail(message));
   ensure(bytes[8] === 0x7b, null, RULE, 'safetensors header does not begin with "{"');
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)), dataStart };
-  } catch {
-    return fail('safetensors header is not UTF-8 JSON');
-  }
-}
-
-/** The header as a JSON object whose numbers are all integers, with no key repeated in any object. */
-function parseHeader(text: string): Record<string, unknown> {
-  const shape = jsonShape(text);
-  ensure(shape.depth <= MAX_JSON_DEPTH, null, RULE, `safetensors header nests deeper than ${MAX_JSON_DEPTH}`);
-  // JSON.parse keeps the last of two equal keys; another reader may keep the first: the same file, two models.
-  ensure(shape.duplicateKey === null, null, RULE, () => `safetensors header repeats the key ${JSON.stringify(shape.duplicateKey)}`);
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch {
-    fail('safetensors header is not UTF-8 JSON');
-  }
-  ensure(typeof header === 'object' && header !== null && !Array.isArray(header), null, RULE, 'safetensors header is not a JSON object');
   integerLiteralsOnly(text);
-  return header as Record<string, unknown>;
+  return { header: value as Record<string, unknown>, dataStart };
 }
 
 /**
@@ -168,7 +142,7 @@ function tensorEntry(name: string, value: unknown, dataStart: number, fileLen: n
   const [begin, end] = off;
   ensure(begin <= end && dataStart + end <= fileLen && end - begin === DTYPE_BYTES[dtype as string] * count, null, RULE,
     `tensor ${name}: data_offsets [${begin}, ${end}] do not hold ${count} ${dtype} values inside the file`);
-  return { dtype: dtype as string, shape, begin: dataStart + begin, end: dataStart + end };
+  return { shape, begin: dataStart + begin, end: dataStart + end };
 }
 
 /**
@@ -188,9 +162,9 @@ function checkTiling(entries: Map<string, Entry>, dataStart: number, fileLen: nu
 
 /** The header's tensor entries, validated (strict safetensors, SPEC §1). */
 function readEntries(bytes: Uint8Array): Map<string, Entry> {
-  const { text, dataStart } = headerText(bytes);
+  const { header, dataStart } = readHeader(bytes);
   const entries = new Map<string, Entry>();
-  for (const [name, value] of Object.entries(parseHeader(text))) {
+  for (const [name, value] of Object.entries(header)) {
     if (name === '__metadata__') checkMetadata(value);
     else entries.set(name, tensorEntry(name, value, dataStart, bytes.length));
   }
@@ -248,7 +222,8 @@ export function matmul(A: Mat, B: Mat, ops: Ops): Mat {
   return { rows: A.rows, cols: B.cols, exp: A.exp + B.exp, num };
 }
 
-function transpose(A: Mat): Mat {
+/** Aᵀ. */
+export function transpose(A: Mat): Mat {
   const num = new Array<bigint>(A.rows * A.cols);
   for (let r = 0; r < A.rows; r++) for (let c = 0; c < A.cols; c++) num[c * A.rows + r] = A.num[r * A.cols + c];
   return { rows: A.cols, cols: A.rows, exp: A.exp, num };
@@ -261,60 +236,68 @@ export function rescale(A: Mat, exp: number): Mat {
   return { ...A, exp, num: s === 0n ? A.num : A.num.map((x) => x << s) };
 }
 
-/** Parses the model file (whose SHA-256 is `sha256`) and computes its exact path matrices. */
-export function loadExactModel(bytes: Uint8Array, ops: Ops, sha256: string): ExactModel {
-  const entries = readEntries(bytes);
-  const tensors = readTensors(bytes, entries);
-  const get = (name: string, rank: number): Tensor => {
+/** A + sign·B (same shape), over the larger of the two exponents. */
+export function lin(A: Mat, B: Mat, sign: bigint, ops: Ops): Mat {
+  const exp = Math.max(A.exp, B.exp);
+  const b = rescale(B, exp).num;
+  ops.add(A.num.length);
+  return { ...A, exp, num: rescale(A, exp).num.map((x, i) => x + sign * b[i]) };
+}
+
+/** The matrix of `rows` rows, each row r of A (r = 0 when A is a row vector): a vector broadcast over rows. */
+export const repeatRow = (A: Mat, r: number, rows: number): Mat =>
+  ({ rows, cols: A.cols, exp: A.exp, num: Array.from({ length: rows * A.cols }, (_, i) => A.num[r * A.cols + (i % A.cols)]) });
+
+/** V, K, d_model and d_head, once every weight has its shape and every bias is zero. */
+function dimensions(tensors: Map<string, Tensor>): Shape {
+  const shape = (name: string, rank: number): number[] => {
     const t = tensors.get(name) ?? fail(`missing tensor ${name}`);
     ensure(t.shape.length === rank, null, RULE, `tensor ${name} has shape [${t.shape}], expected ${rank} dimensions`);
-    return t;
+    return t.shape;
   };
-  const E = get(WEIGHTS.E, 2);
-  const P = get(WEIGHTS.P, 2);
-  const Q = get(WEIGHTS.Q, 3);
-  const [vocab, dModel] = E.shape;
-  const k = P.shape[0];
-  const dHead = Q.shape[2];
-  ensure(Q.shape[0] === 1, null, RULE, `${Q.shape[0]} attention heads: only 1 is supported`);
+  const [vocab, dModel] = shape(WEIGHTS.E, 2);
+  const k = shape(WEIGHTS.P, 2)[0];
+  const [heads, , dHead] = shape(WEIGHTS.Q, 3);
+  ensure(heads === 1, null, RULE, `${heads} attention heads: only 1 is supported`);
   ensure(vocab >= 2 && vocab <= MAX_VOCAB && k >= 2 && k <= MAX_K && dModel >= 1 && dModel <= MAX_D_MODEL && dHead >= 1 && dHead <= MAX_D_HEAD,
     null, RULE, `shapes V=${vocab}, K=${k}, d_model=${dModel}, d_head=${dHead} are outside the checker's limits`);
-  checkAttentionBuffers(bytes, entries, k);
   const expect: [string, number[]][] = [
     [WEIGHTS.P, [k, dModel]], [WEIGHTS.Q, [1, dModel, dHead]], [WEIGHTS.K, [1, dModel, dHead]],
     [WEIGHTS.V, [1, dModel, dHead]], [WEIGHTS.O, [1, dHead, dModel]], [WEIGHTS.U, [dModel, vocab]],
   ];
-  for (const [name, shape] of expect) {
-    const t = get(name, shape.length);
-    ensure(t.shape.every((s, i) => s === shape[i]), null, RULE, `tensor ${name} has shape [${t.shape}], expected [${shape}]`);
+  for (const [name, dims] of expect) {
+    const s = shape(name, dims.length);
+    ensure(s.every((d, i) => d === dims[i]), null, RULE, `tensor ${name} has shape [${s}], expected [${dims}]`);
   }
   for (const name of BIASES) {
     const t = tensors.get(name);
     ensure(!t || t.bits.every((b) => (b & 0x7fffffff) === 0), null, RULE, `bias ${name} is nonzero: biases are not supported`);
   }
+  return { vocab, k, dModel, dHead };
+}
+
+/** Parses the model file (whose SHA-256 is `sha256`) and computes its exact path matrices. */
+export function loadExactModel(bytes: Uint8Array, ops: Ops, sha256: string): ExactModel {
+  const entries = readEntries(bytes);
+  const tensors = readTensors(bytes, entries);
+  const dims = dimensions(tensors);
+  const { vocab, k } = dims;
+  checkAttentionBuffers(bytes, entries, k);
   // Weights and path matrices are made exact (and their operations counted) on first use only: a check that stops
   // early converts nothing, and a subcubic check forms few of the products.
   const memo = new Map<string, Mat>();
   const lazy = (key: string, f: () => Mat): Mat => memo.get(key) ?? memo.set(key, f()).get(key)!;
-  const mat = (name: string, rows: number, cols: number) => () => lazy(name, () => dyadicMatrix(tensors.get(name)!.bits, rows, cols));
-  const WE = mat(WEIGHTS.E, vocab, dModel);
-  const WP = mat(WEIGHTS.P, k, dModel);
-  const WQ = mat(WEIGHTS.Q, dModel, dHead);
-  const WK = mat(WEIGHTS.K, dModel, dHead);
-  const WV = mat(WEIGHTS.V, dModel, dHead);
-  const WO = mat(WEIGHTS.O, dHead, dModel);
-  const WU = mat(WEIGHTS.U, dModel, vocab);
-  // E_q = E + P[K−1], over the larger of the two exponents.
-  const Eq = () => lazy('Eq', () => {
-    const qexp = Math.max(WE().exp, WP().exp);
-    const Ps = rescale(WP(), qexp);
-    ops.add(vocab * dModel);
-    return { rows: vocab, cols: dModel, exp: qexp, num: rescale(WE(), qexp).num.map((x, i) => x + Ps.num[(k - 1) * dModel + (i % dModel)]) };
-  });
+  // Each weight over its last two dimensions (W_Q, W_K, W_V, W_O: the one head's), in WEIGHTS's order.
+  const [WE, WP, WQ, WK, WV, WO, WU] = Object.values(WEIGHTS).map((name) => () => lazy(name, () => {
+    const { bits, shape } = tensors.get(name)!;
+    return dyadicMatrix(bits, shape[shape.length - 2], shape[shape.length - 1]);
+  }));
+  // E_q = E + P[K−1] (each row of E plus P's last row).
+  const Eq = () => lazy('Eq', () => lin(WE(), repeatRow(WP(), k - 1, vocab), 1n, ops));
   const VOU = () => lazy('VOU', () => matmul(matmul(WV(), WO(), ops), WU(), ops));
   const EqQK = () => lazy('EqQK', () => matmul(Eq(), matmul(WQ(), transpose(WK()), ops), ops));
   return {
-    k, vocab, dModel, dHead,
+    ...dims,
     sha256,
     get EU() { return lazy('EU', () => matmul(Eq(), WU(), ops)); },
     get EVOU() { return lazy('EVOU', () => matmul(WE(), VOU(), ops)); },

@@ -12,10 +12,7 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 
 /** Why a gzip input could not be decompressed: corrupt data, or output beyond the limit. */
 export class GunzipError extends Error {
-  constructor(
-    readonly tooLarge: boolean,
-    message: string,
-  ) {
+  constructor(readonly tooLarge: boolean, message: string) {
     super(message);
   }
 }

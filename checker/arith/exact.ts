@@ -12,31 +12,26 @@ export interface Rational {
   q: bigint;
 }
 
-const DECIMAL = /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
-const FRACTION = /^(-?)(0|[1-9][0-9]*)\/([1-9][0-9]*)$/;
-const NATURAL = /^(0|[1-9][0-9]*)$/;
+/** sign, integer part, then decimal digits or a denominator: `-0.0123`, `-3/8`, `7`. */
+const RATIONAL = /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+)|\/([1-9][0-9]*))?$/;
+const INTEGER = /^-?(0|[1-9][0-9]*)$/;
 
 /** Parses a rational string (`"-0.0123"` or `"-3/8"`); returns null when it is not one or is too long. */
 export function parseRational(s: string): Rational | null {
-  if (s.length > MAX_NUMBER_CHARS) return null;
-  const d = DECIMAL.exec(s);
-  if (d) {
-    const frac = d[3] ?? '';
-    const p = BigInt(d[2] + frac);
-    return { p: d[1] ? -p : p, q: 10n ** BigInt(frac.length) };
-  }
-  const f = FRACTION.exec(s);
-  if (f) {
-    const p = BigInt(f[2]);
-    return { p: f[1] ? -p : p, q: BigInt(f[3]) };
-  }
-  return null;
+  const m = s.length <= MAX_NUMBER_CHARS ? RATIONAL.exec(s) : null;
+  if (!m) return null;
+  const [, sign, int, frac = '', den] = m;
+  const p = BigInt(int + frac);
+  return { p: sign ? -p : p, q: den ? BigInt(den) : 10n ** BigInt(frac.length) };
+}
+
+/** Parses a decimal integer string (optional −, no leading zeros); null when it is not one or is too long. */
+export function parseInteger(s: string): bigint | null {
+  return s.length <= MAX_NUMBER_CHARS && INTEGER.test(s) ? BigInt(s) : null;
 }
 
 /** Parses a non-negative decimal integer string (no sign, no leading zeros); null when it is not one or too long. */
-export function parseNatural(s: string): bigint | null {
-  return s.length <= MAX_NUMBER_CHARS && NATURAL.test(s) ? BigInt(s) : null;
-}
+export const parseNatural = (s: string): bigint | null => (s.startsWith('-') ? null : parseInteger(s));
 
 /** Sign of a − b: −1, 0 or 1. */
 export function compareRational(a: Rational, b: Rational): number {
@@ -45,8 +40,7 @@ export function compareRational(a: Rational, b: Rational): number {
 }
 
 export function gcd(a: bigint, b: bigint): bigint {
-  a = a < 0n ? -a : a;
-  b = b < 0n ? -b : b;
+  [a, b] = [abs(a), abs(b)];
   while (b !== 0n) [a, b] = [b, a % b];
   return a;
 }
@@ -80,7 +74,7 @@ export function ceilShift(a: bigint, s: number): bigint {
 
 /** Number of bits of |a| (0 for 0). */
 export function bitLength(a: bigint): number {
-  return a === 0n ? 0 : (a < 0n ? -a : a).toString(2).length;
+  return a === 0n ? 0 : abs(a).toString(2).length;
 }
 
 export function abs(a: bigint): bigint {

@@ -14,7 +14,7 @@
  */
 import type { Ops } from '../ops.js';
 import type { Rational } from './exact.js';
-import { bitLength, ceilDiv, floorDiv } from './exact.js';
+import { bitLength, ceilDiv, ceilShift, floorDiv, floorShift } from './exact.js';
 
 /** After halving, w ≤ 2^−HALVING_MARGIN: the Taylor series then gains ≥ 6 bits a term. */
 const HALVING_MARGIN = 6;
@@ -46,8 +46,9 @@ export function expFixed(y: Rational, P: number, ops: Ops): FixedEnclosure {
   const den = P >= j ? y.q : y.q << BigInt(j - P);
   const wLo = floorDiv(num, den);
   const wHi = ceilDiv(num, den);
-  let sumLo = one;
-  let sumHi = one;
+  // lo, hi: the Taylor sums, then squared j times.
+  let lo = one;
+  let hi = one;
   let tLo = one;
   let tHi = one;
   let n = 0n;
@@ -55,18 +56,16 @@ export function expFixed(y: Rational, P: number, ops: Ops): FixedEnclosure {
   // Terms decrease (w < 1 ≤ n), so the loop ends once the upper term is ≤ 1 ulp; the remainder is then ≤ 2 ulps.
   while (tHi > 1n) {
     n += 1n;
-    tLo = (tLo * wLo >> BigInt(P)) / n;
-    tHi = ceilDiv(-(-(tHi * wHi) >> BigInt(P)), n);
-    sumLo += tLo;
-    sumHi += tHi;
+    tLo = floorShift(tLo * wLo, P) / n;
+    tHi = ceilDiv(ceilShift(tHi * wHi, P), n);
+    lo += tLo;
+    hi += tHi;
     ops.add(8);
   }
-  sumHi += 2n * tHi;
-  let lo = sumLo;
-  let hi = sumHi;
+  hi += 2n * tHi;
   for (let i = 0; i < j; i++) {
-    lo = (lo * lo) >> BigInt(P);
-    hi = -(-(hi * hi) >> BigInt(P));
+    lo = floorShift(lo * lo, P);
+    hi = ceilShift(hi * hi, P);
     ops.add(4);
   }
   return { lo, hi };

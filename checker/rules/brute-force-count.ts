@@ -30,6 +30,9 @@
  * additions is immaterial). Below that prefix the scans start at x0 and prefix sums are formed from x0 on; the first
  * failing output of every scan is the plain enumeration's, and the operation count is the plain enumeration's
  * (2 per output scanned up to and including the first failure, V per extended prefix, 6K per slow output).
+ * When the last position can only be m (no m yet, q < m), the prefix through K−3 is not extended: its child's scan and
+ * its one sequence are tested on fused tables (slot at K−3 plus rest[K−2], or plus slot m at K−2), the same sums of
+ * exact integers in another order, with the plain enumeration's decisions and operation count.
  *
  * Coverage: sequences are enumerated per (m, q) over the non-query positions in [0, m] with at least one m when
  * q < m; the count visited for each (m, q) (leaves plus the sizes of pruned subtrees) is compared with
@@ -199,6 +202,7 @@ export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n:
   const rest = Array.from({ length: K }, () => new Float64Array(V));
   const accs = Array.from({ length: K }, () => new Float64Array(V));
   const tok = new Int32Array(K);
+  const [Fr, Fm] = [new Float64Array(n * V), new Float64Array(n * V)];
   let counted = 0n;
   let visitedAll = 0n;
   for (let q = 0; q <= m; q++) {
@@ -262,6 +266,14 @@ export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n:
       }
     }
     ops.add(2 * K * n * V);
+    // Fused last two positions for a prefix whose last position can only be m: slot t at K−3 plus rest[K−2], or
+    // plus the slot m at K−2 (partial sums of at most K terms, so exact under the same bound).
+    for (let t = 0; K >= 3 && t < n; t++) {
+      for (let x = 0; x < V; x++) {
+        Fr[t * V + x] = T[((K - 3) * n + t) * V + x] + rest[K - 2][x];
+        Fm[t * V + x] = T[((K - 3) * n + t) * V + x] + T[((K - 2) * n + m) * V + x];
+      }
+    }
 
     let good = 0;
     let visited = 0;
@@ -275,6 +287,20 @@ export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n:
       x = Math.max(x, m + 1);
       while (x < V && acc[x] + B[row + x] < 0) x++;
       return x;
+    };
+    /** The sequence in tok, whose T⁺ sums are acc[x] + B[row + x]; outputs below x0 are known to pass. */
+    const leaf = (acc: Float64Array, B: Float64Array, row: number, x0: number): void => {
+      visited++;
+      let x = firstFail(acc, B, row, x0);
+      fastOps += 2 * x;
+      let ok = true;
+      while (x < V && ok) {
+        slowOps += 6 * K;
+        ensureWithin(slowAll + slowOps <= slowBudget, at, RULE, () => `the exact fallback for max ${m} needs more than its share ${slowBudget} of the work limit`);
+        ok = lower(x) < 0 && exact(x) < 0n;
+        x = firstFail(acc, B, row, x + 1);
+      }
+      if (ok) good++;
     };
     /**
      * Position d of the non-query positions 0..K−2, given acc (the prefix's upper sums, set from xFrom on); mSeen:
@@ -299,6 +325,19 @@ export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n:
       for (let t = from; t < n; t++) {
         tok[d] = t;
         const row = (d * n + t) * V;
+        if (d === K - 3 && q < m && !mSeen && t !== m) {
+          // The child (position K−2 can only be m): its scan and its one leaf on the fused sums, no prefix formed.
+          fastOps += V;
+          tok[K - 2] = m;
+          const x1 = firstFail(acc, Fr, t * V, x0);
+          fastOps += 2 * x1;
+          if (x1 < V) leaf(acc, Fm, t * V, x1);
+          else {
+            good++;
+            visited++;
+          }
+          continue;
+        }
         if (!last) {
           const next = accs[d + 1];
           for (let x = x0; x < V; x++) next[x] = acc[x] + T[row + x];
@@ -306,19 +345,8 @@ export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n:
           level(d + 1, mSeen || t === m, x0);
           continue;
         }
-        visited++;
-        // Outputs below x0 passed acc[x] + rest[d][x] < 0 with rest[d][x] = max_t T[d][t][x] ≥ T[row + x], so the
-        // scan starts at x0 (counted from 0, as the plain scan).
-        let x = firstFail(acc, T, row, x0);
-        fastOps += 2 * x;
-        let ok = true;
-        while (x < V && ok) {
-          slowOps += 6 * K;
-          ensureWithin(slowAll + slowOps <= slowBudget, at, RULE, () => `the exact fallback for max ${m} needs more than its share ${slowBudget} of the work limit`);
-          ok = lower(x) < 0 && exact(x) < 0n;
-          x = firstFail(acc, T, row, x + 1);
-        }
-        if (ok) good++;
+        // Outputs below x0 passed acc[x] + rest[d][x] < 0 with rest[d][x] = max_t T[d][t][x] ≥ T[row + x].
+        leaf(acc, T, row, x0);
       }
     };
     level(0, q === m, 0);

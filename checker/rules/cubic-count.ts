@@ -34,16 +34,26 @@
  * and their counts; sumCases then checks that every case of the step was verified exactly once (coverage) and sums
  * the counts. With several threads (checker/parallel.ts) pieces run on worker threads, while the validation of
  * positionOrder and of the case split (cubicData: structure, duplicates) and sumCases stay on the main thread.
- * Speed: per max the centred logit paths are formed once, and per case every coefficient and weight that does not
- * depend on the layout is formed once for both layouts; every sum is evaluated exactly (BigInt). The checks, their
- * order, their verdicts and their operation count are those written above.
+ * Screen (scaled integers in float64; it decides nothing the exact sum would not): each checked sum S is first bounded
+ * from above by S⁺ with S ≤ κ·S⁺ for a κ > 0, and only where S⁺ > 0 is S evaluated exactly (BigInt), so verdicts,
+ * their order, the messages and the operation count are those of the exact check written above. With the case's
+ * b = b.p/b.q, each coefficient is b.q·(v − β), β = b·2^exp, v a sum of at most three centred path entries (or maxima
+ * of them); its screen value is C⁺ = v⁺ + nb, where v⁺ sums the entries rounded up (X[r,x] rounded up less X[r,m]
+ * rounded down, both to multiples of 2^s after subtracting X[r,0], which centring cancels; maxima of upper values
+ * bound the maxima) and nb = ceil(−β/2^s), so C⁺ ≥ (v − β)/2^s. Weights eE[q,t]·mass are rounded up (hi) and down
+ * (lo) by 2^(σ+ρ+r): eE to EB bits per (q, m) (σ; from a float rounded up or down to 53 bits), EQKP per row q (ρ),
+ * their product by 2^r to WB bits; lo ≥ 0. All terms of one sum share q, m and so the scale, and term by term
+ * sel(C)·C ≤ κ·C⁺·(C⁺ ≥ 0 ? w⁺_hi : w⁻_lo) (as in brute-force-count). Exactness: the rounded tables are checked to be
+ * ≤ 2^PB (paths) and ≤ 2^EB (EQKP), and a case's eE row ≤ 2^EB and nb ≤ 2^(PB+3), else its screen is NaN and
+ * decides nothing; then |v⁺| < 2^(PB+3), |C⁺| ≤ 2^(PB+4), eE·mass ≤ (K−1)·2^(2EB) < 2^52, weights ≤ 2^WB, and a sum
+ * of at most three terms ≤ 3·2^(PB+4+WB) < 2^53, so every value is an integer held exactly.
  * Work: cubicWork counts the operations of the cases from their structure (c, |good|, |joint|) before any is
  * checked; it is exact for a certificate that verifies, and the step stops, not decided, beyond ctx.workLimit.
  */
 import type { StepContext } from '../context.js';
-import { parseRational } from '../arith/exact.js';
+import { bitLength, ceilDiv, ceilShift, floorShift, parseRational } from '../arith/exact.js';
 import { ensure, reject } from '../errors.js';
-import { MAX_NUMBER_CHARS } from '../limits.js';
+import { MAX_K, MAX_NUMBER_CHARS } from '../limits.js';
 import { logitPaths } from '../model.js';
 import { ensureWork, pathWork } from '../work.js';
 
@@ -72,8 +82,6 @@ function binomial(n: number, k: number): bigint {
   for (let i = 0; i < k; i++) r = (r * BigInt(n - i)) / BigInt(i + 1);
   return r;
 }
-
-const max = (a: bigint, b: bigint) => (a > b ? a : b);
 
 /**
  * A validated case: its index in step.cases, the good and joint bitmasks (hex, decoded where the case is checked, so
@@ -107,6 +115,8 @@ export interface CubicData {
   ePhi: bigint[];
   ePlo: bigint[];
   order: number[][];
+  /** The float screen's tables (see the header): paths and exp-table ends rounded up (…u) and down (…d). */
+  f: { s: number; r: number; EUu: Float64Array; EUd: Float64Array; EVu: Float64Array; EVd: Float64Array; PVu: Float64Array; PVd: Float64Array; eEu: Float64Array; eEd: Float64Array; ePu: Float64Array; ePd: Float64Array };
   cases: number;
   groups: { m: number; items: CubicItem[] }[];
 }
@@ -201,9 +211,39 @@ export function cubicData(step: CubicCountStep, ctx: StepContext): CubicData {
 
   const { exp, EU, EVOU, PVOU } = logitPaths(model);
   return {
-    V, K, exp, EU, EVOU, PVOU, eEhi: tE.hi, eElo: tE.lo, ePhi: tP.hi, ePlo: tP.lo, order,
+    V, K, exp, EU, EVOU, PVOU, eEhi: tE.hi, eElo: tE.lo, ePhi: tP.hi, ePlo: tP.lo, order, f: screenTables(V, K, [EU, EVOU, PVOU], tE, tP, at),
     cases: step.cases.length, groups: [...byMax].map(([m, items]) => ({ m, items })),
   };
+}
+
+// Screen bit budgets (header): paths PB, exp-table ends EB (so (K−1)·2^(2EB) < 2^52 for K ≤ MAX_K), weights WB.
+const [PB, EB, WB] = [21, (52 - bitLength(BigInt(MAX_K - 1))) >> 1, 26];
+const NB = 2n ** BigInt(PB + 3);
+const pow = (xs: bigint[][]) => bitLength(xs.flat().reduce((a, x) => (x > a ? x : -x > a ? -x : a), 0n));
+
+/** The screen's tables: shifts s (paths to PB bits), e and r (exp-table ends to EB bits, weights to WB bits). */
+function screenTables(V: number, K: number, paths: bigint[][], tE: { hi: bigint[]; lo: bigint[] }, tP: { hi: bigint[]; lo: bigint[] }, at: string): CubicData['f'] {
+  // Rows less their first entry (centring cancels the difference): the screen's precision is that of the spread.
+  const [EU, EVOU, PVOU] = paths.map((X) => X.map((x, i) => x - X[i - (i % V)]));
+  const s = Math.max(0, pow([EU, EVOU, PVOU]) - PB);
+  const r = Math.max(0, 2 * EB + bitLength(BigInt(K - 1)) - WB);
+  const round = (xs: bigint[], by: (i: number) => number, up: boolean) => Float64Array.from(xs, (x, i) => Number(up ? ceilShift(x, by(i)) : floorShift(x, by(i))));
+  // EQKP rows are scaled each by its own shift (to EB bits): every sum's weights share their row q.
+  const by = Array.from({ length: V }, (_, q) => Math.max(0, pow([tP.hi.slice(q * K, q * K + K)]) - EB));
+  const byP = (i: number) => by[Math.floor(i / K)];
+  // EQKE ends (≥ 0) as floats rounded up or down to at most 53 bits (exact dyadic values), scaled per (q, m) in checkMax.
+  const dyadic = (xs: bigint[], up: boolean) => Float64Array.from(xs, (x) => {
+    const sh = Math.max(0, 4 * x.toString(16).length - 53);
+    return Number(up ? ceilShift(x, sh) : floorShift(x, sh)) * 2 ** sh;
+  });
+  const f = {
+    s, r, EUu: round(EU, () => s, true), EUd: round(EU, () => s, false), EVu: round(EVOU, () => s, true), EVd: round(EVOU, () => s, false),
+    PVu: round(PVOU, () => s, true), PVd: round(PVOU, () => s, false), eEu: dyadic(tE.hi, true), eEd: dyadic(tE.lo, false),
+    ePu: round(tP.hi, byP, true), ePd: round(tP.lo, byP, false),
+  };
+  const big = (lim: number, ...xs: Float64Array[]) => xs.every((a) => a.every((x) => Math.abs(x) <= 2 ** lim));
+  ensure(big(PB, f.EUu, f.EUd, f.EVu, f.EVd, f.PVu, f.PVd) && big(EB, f.ePu, f.ePd), at, RULE, 'magnitude guard: rounded tables exceed their bounds');
+  return f;
 }
 
 /** What checkMax returns: the indices (in step.cases) of the cases it verified, in order. */
@@ -217,34 +257,85 @@ export interface Verified {
  * groups may run on any thread.
  */
 export function checkMax(d: CubicData, m: number, cases: CubicItem[], at: string, ops: { add(n: number): void }): Verified {
-  const { V, K, exp, EU, EVOU, PVOU, order } = d;
+  const { V, K, exp, EU, EVOU, PVOU, order, f } = d;
+  const R = 2 ** -f.r;
   const one = 1n << BigInt(exp);
   const eE = (q: number, t: number, hi: boolean) => (hi ? d.eEhi : d.eElo)[q * V + t];
   const eP = (q: number, p: number, hi: boolean) => (hi ? d.ePhi : d.ePlo)[q * K + p];
-  /** Σ eP[q, order[q][i]] over i in [from, to), at the lower or upper ends. */
+  /** Σ eP[q, order[q][i]] over i in [from, to), at the lower or upper end (posMass), or both on the screen (massF). */
   const posMass = (q: number, from: number, to: number, hi: boolean) => {
     let s = 0n;
     for (let i = from; i < to; i++) s += eP(q, order[q][i], hi);
-    ops.add(to - from);
     return s;
   };
-  // Centred paths, formed once per max: EUm[q][x] = EU_m[q,x] (q ≤ m), EVm[t][x] = EVOU_m[t,x] (t ≤ m).
-  const centred = (M: bigint[], r: number) => Array.from({ length: V }, (_, x) => M[r * V + x] - M[r * V + m]);
-  const EUm = Array.from({ length: m + 1 }, (_, q) => centred(EU, q));
-  const EVm = Array.from({ length: m + 1 }, (_, t) => centred(EVOU, t));
-  const PVm = Array.from({ length: K }, (_, p) => centred(PVOU, p));
-  const maxOverX = (f: (x: number) => bigint) => {
+  const massF = (q: number, from: number, to: number): [number, number] => {
+    let [lo, hi] = [0, 0];
+    for (let i = from; i < to; i++) [lo, hi] = [lo + f.ePd[q * K + order[q][i]], hi + f.ePu[q * K + order[q][i]]];
+    return [lo, hi];
+  };
+  /** Row i of a per-max table, formed on first use: the exact tables are needed only where the screen does not decide. */
+  const memo = <T>(g: (i: number) => T) => {
+    const rows = new Map<number, T>();
+    return (i: number) => rows.get(i) ?? rows.set(i, g(i)).get(i)!;
+  };
+  const maxOverX = (g: (x: number) => number) => {
+    let best = -Infinity;
+    for (let x = 0; x < V; x++) if (x !== m) best = Math.max(best, g(x));
+    return best;
+  };
+  const rowMax = (rows: Float64Array[], x: number) => rows.reduce((a, row) => Math.max(a, row[x]), -Infinity);
+  // Exact centred paths, entry by entry: EUm(q, x) = EU_m[q,x], EVm(t, x) = EVOU_m[t,x], PVm(p, x) = PVOU_m[p,x];
+  // pmax(x, K) = P*[x], pmax(x, K − 1) = P°[x].
+  const [EUm, EVm, PVm] = [EU, EVOU, PVOU].map((M) => (r: number, x: number) => M[r * V + x] - M[r * V + m]);
+  const pmax = (x: number, n: number) => {
+    let a = PVm(0, x);
+    for (let p = 1; p < n; p++) a = PVm(p, x) > a ? PVm(p, x) : a;
+    return a;
+  };
+  /**
+   * max_{x≠m} ex(x), exactly, where hi(x) is the screen's value of ex(x) (a sum of at most three centred entries,
+   * each rounded up, within 2 of its rounding down): the maximiser x* has hi(x*) ≥ ex(x*)/2^s ≥ ex(x)/2^s ≥ hi(x) − 6
+   * for every x, so only the x with hi(x) within 6 of the largest are compared.
+   */
+  const exactMax = (hi: (x: number) => number, ex: (x: number) => bigint) => {
+    const top = maxOverX(hi) - 6;
     let best: bigint | null = null;
-    for (let x = 0; x < V; x++) if (x !== m) best = best === null ? f(x) : max(best, f(x));
+    for (let x = 0; x < V; x++) {
+      if (x === m || hi(x) < top) continue;
+      const v = ex(x);
+      if (best === null || v > best) best = v;
+    }
     return best!;
   };
-  const Pstar = Array.from({ length: V }, (_, x) => PVm.reduce((a, row) => max(a, row[x]), PVm[0][x]));
-  const W = Array.from({ length: m + 1 }, (_, t) => maxOverX((x) => EVm[t][x] + Pstar[x]));
+  const W = memo((t) => exactMax((x) => EVF[t][x] + PstarF[x], (x) => EVm(t, x) + pmax(x, K)));
+  // The screen's centred paths (rounded up), P*, W, and for the joint form P° and PQ, formed for every row.
+  const centredF = (Mu: Float64Array, Md: Float64Array, rows: number) => Array.from({ length: rows }, (_, r) => {
+    const out = new Float64Array(V);
+    for (let x = 0; x < V; x++) out[x] = Mu[r * V + x] - Md[r * V + m];
+    return out;
+  });
+  const [EUF, EVF, PVF] = [centredF(f.EUu, f.EUd, m + 1), centredF(f.EVu, f.EVd, m + 1), centredF(f.PVu, f.PVd, K)];
+  const PstarF = Array.from({ length: V }, (_, x) => rowMax(PVF, x));
+  const WF = Array.from({ length: m + 1 }, (_, t) => maxOverX((x) => EVF[t][x] + PstarF[x]));
   ops.add(2 * K * V + 3 * (m + 1) * V);
   // Joint form: P°[x] = max over the non-query positions, PQ[x] = the query position (counted on first use).
-  const Pnon = Array.from({ length: V }, (_, x) => PVm.slice(0, K - 1).reduce((a, row) => max(a, row[x]), PVm[0][x]));
-  const Pq = PVm[K - 1];
+  const PnonF = Array.from({ length: V }, (_, x) => rowMax(PVF.slice(0, K - 1), x));
+  const PqF = PVF[K - 1];
   let jointCounted = false;
+  /** EQKE row q over the tokens t ≤ m, scaled by 2^−σ (max to about EB bits) and rounded up and down: exact integers. */
+  const screenRow = memo((q: number) => {
+    let top = 0;
+    for (let t = 0; t <= m; t++) top = Math.max(top, f.eEu[q * V + t]);
+    const sc = 2 ** -Math.max(0, Math.ceil(Math.log2(top)) - EB);
+    const [eu, ed] = [new Float64Array(m + 1), new Float64Array(m + 1)];
+    for (let t = 0; t <= m; t++) {
+      eu[t] = Math.ceil(f.eEu[q * V + t] * sc);
+      ed[t] = Math.floor(f.eEd[q * V + t] * sc);
+    }
+    return { eu, ed, ok: eu.every((w) => w <= 2 ** EB) };
+  });
+  /** A value computed on first use (the exact sums' operands, needed only where the screen does not decide). */
+  const once = <T>(g: () => T) => memo(g).bind(null, 0);
 
   const verified: Verified = { cases: [] };
   for (const cs of cases) {
@@ -257,66 +348,104 @@ export function checkMax(d: CubicData, m: number, cases: CubicItem[], at: string
     const weight = (t: number, massLo: bigint, massHi: bigint) => ({ lo: eE(q, t, false) * massLo, hi: eE(q, t, true) * massHi });
     /** sel(coefficient)·weight·coefficient. */
     const term = (cf: bigint, w: { lo: bigint; hi: bigint }) => cf * (cf >= 0n ? w.hi : w.lo);
-    const EUq = EUm[q];
+    // The screen: nb = −b·2^(exp−s) rounded up (NaN, deciding nothing, beyond its bound), coefF(v⁺) ≥ the coefficient
+    // over b.q·2^s, weightF: [lo, hi] over 2^(σ + ρ + r), rounded down and up.
+    const { eu, ed, ok } = screenRow(q);
+    const nb0 = ceilDiv(-b.p << BigInt(Math.max(0, exp - f.s)), b.q << BigInt(Math.max(0, f.s - exp)));
+    const nb = ok && nb0 <= NB ? Number(nb0) : NaN;
+    const coefF = (v: number) => v + nb;
+    const weightF = (t: number, lo: number, hi: number) => [Math.floor(ed[t] * lo * R), Math.ceil(eu[t] * hi * R)];
+    const termF = (cf: number, w: number[]) => cf * (cf >= 0 ? w[1] : w[0]);
+    const EUqF = EUF[q];
+    const wqF = weightF(q, f.ePd[q * K + K - 1], f.ePu[q * K + K - 1]);
     if (c === 0 && q === m) {
       // coef is increasing in v (b.q > 0), so the largest coefficient is that of the largest v.
-      const worst = coef(maxOverX((x) => EUq[x] + EVm[m][x] + Pstar[x]));
       ops.add(5 * V);
-      ensure(worst <= 0n, at, RULE, () => `${where}: max_x (EU_m + EVOU_m + P*)[x] exceeds the bound ${cs.bound}`);
+      ensure(coefF(maxOverX((x) => EUqF[x] + EVF[m][x] + PstarF[x])) <= 0 || coef(exactMax((x) => EUqF[x] + EVF[m][x] + PstarF[x], (x) => EUm(q, x) + EVm(m, x) + pmax(x, K))) <= 0n,
+        at, RULE, () => `${where}: max_x (EU_m + EVOU_m + P*)[x] exceeds the bound ${cs.bound}`);
     } else if (c === 0) {
-      const wm = weight(m, posMass(q, 0, K - 1, false), posMass(q, 0, K - 1, true));
-      const wq = weight(q, eP(q, K - 1, false), eP(q, K - 1, true));
+      ops.add(2 * (K - 1));
+      const wmF = weightF(m, ...massF(q, 0, K - 1));
+      const w = once(() => [weight(m, posMass(q, 0, K - 1, false), posMass(q, 0, K - 1, true)), weight(q, eP(q, K - 1, false), eP(q, K - 1, true))]);
       for (let x = 0; x < V; x++) {
         if (x === m) continue;
-        const base = EUq[x] + Pstar[x];
+        const baseF = EUqF[x] + PstarF[x];
         ops.add(16);
-        ensure(term(coef(base + EVm[m][x]), wm) + term(coef(base + EVm[q][x]), wq) <= 0n, at, RULE, () => `${where}: the weighted logit gap of output ${x} is not below the bound ${cs.bound}`);
+        if (termF(coefF(baseF + EVF[m][x]), wmF) + termF(coefF(baseF + EVF[q][x]), wqF) <= 0) continue;
+        const base = EUm(q, x) + pmax(x, K);
+        ensure(term(coef(base + EVm(m, x)), w()[0]) + term(coef(base + EVm(q, x)), w()[1]) <= 0n,
+          at, RULE, () => `${where}: the weighted logit gap of output ${x} is not below the bound ${cs.bound}`);
       }
     } else {
       const good = bits(cs.good!);
       const joint = cs.joint === undefined ? [] : bits(cs.joint);
-      const inJoint = new Set(joint);
-      const Uq = maxOverX((x) => EUq[x]);
-      const [totLo, totHi] = [posMass(q, 0, K - 1, false), posMass(q, 0, K - 1, true)];
-      const wq = weight(q, eP(q, K - 1, false), eP(q, K - 1, true));
-      const query = term(coef(Uq + W[q]), wq);
-      const cm = coef(Uq + W[m]);
-      // Layout-independent coefficients: decoupled per good token; joint per output for the query, m and joint slots.
-      const cfK = new Map(good.filter((k) => !inJoint.has(k)).map((k) => [k, coef(Uq + W[k])]));
-      const jointX = joint.length === 0 ? null : {
-        base: EUq.map((v, x) => v + Pnon[x]),
-        query: EUq.map((v, x) => (x === m ? 0n : term(coef(v + Pq[x] + EVm[q][x]), wq))),
+      const decoupled = good.filter((k) => !joint.includes(k));
+      ops.add(2 * (K - 1));
+      const UqF = maxOverX((x) => EUqF[x]);
+      const [tLo, tHi] = massF(q, 0, K - 1);
+      const queryF = termF(coefF(UqF + WF[q]), wqF);
+      const cmF = coefF(UqF + WF[m]);
+      const cfKF = decoupled.map((k) => coefF(UqF + WF[k]));
+      // Joint form, per output: the query slot's term, the m and joint slots' coefficients.
+      const JF = joint.length === 0 ? null : {
+        q: EUqF.map((v, x) => (x === m ? 0 : termF(coefF(v + PqF[x] + EVF[q][x]), wqF))),
+        m: EUqF.map((v, x) => coefF(v + PnonF[x] + EVF[m][x])),
+        k: joint.map((k) => EUqF.map((v, x) => coefF(v + PnonF[x] + EVF[k][x]))),
       };
-      const cfJ = jointX && new Map(joint.map((k) => [k, jointX.base.map((v, x) => coef(v + EVm[k][x]))]));
-      const cfM = jointX && jointX.base.map((v, x) => coef(v + EVm[m][x]));
+      // The exact operands: layout-independent coefficients (decoupled per good token; joint per output for the
+      // query, m and joint slots), formed on first use.
+      const E = once(() => {
+        const Uq = exactMax((x) => EUqF[x], (x) => EUm(q, x));
+        const wq = weight(q, eP(q, K - 1, false), eP(q, K - 1, true));
+        return { Uq, wq, tot: [posMass(q, 0, K - 1, false), posMass(q, 0, K - 1, true)], query: term(coef(Uq + W(q)), wq), cm: coef(Uq + W(m)) };
+      });
       const nM = K - 1 - c;
       // Layout A: m on the first nM positions of positionOrder[q]; layout B: m on the last nM.
       for (const [mFrom, mTo] of [[0, nM], [c, K - 1]]) {
-        const [mLo, mHi] = [posMass(q, mFrom, mTo, false), posMass(q, mFrom, mTo, true)];
-        const wm = weight(m, mLo, mHi);
-        const fixed = query + term(cm, wm);
-        const [kLo, kHi] = [totLo - mLo, totHi - mHi];
+        const layout = () => `m on positions [${order[q].slice(mFrom, mTo)}]`;
+        ops.add(2 * nM);
+        const [mLoF, mHiF] = massF(q, mFrom, mTo);
+        const [kLoF, kHiF] = [tLo - mLoF, tHi - mHiF];
+        const L = once(() => {
+          const e = E();
+          const [mLo, mHi] = [posMass(q, mFrom, mTo, false), posMass(q, mFrom, mTo, true)];
+          const wm = weight(m, mLo, mHi);
+          const [kLo, kHi] = [e.tot[0] - mLo, e.tot[1] - mHi];
+          return { wm, kLo, kHi, fixed: e.query + term(e.cm, wm) };
+        });
+        // The exact joint sum for token k and output x: the query, m and k slots' terms.
+        const jointSum = (k: number, x: number) => {
+          const v = EUm(q, x) + pmax(x, K - 1);
+          const query = term(coef(EUm(q, x) + PVm(K - 1, x) + EVm(q, x)), E().wq);
+          return query + term(coef(v + EVm(m, x)), L().wm) + term(coef(v + EVm(k, x)), weight(k, L().kLo, L().kHi));
+        };
+        const wmF = weightF(m, mLoF, mHiF);
+        const fixedF = queryF + termF(cmF, wmF);
         ops.add(3 * V + 12);
-        for (const [k, cf] of cfK) {
+        for (let i = 0; i < decoupled.length; i++) {
+          const k = decoupled[i];
           ops.add(8);
-          const hi = cf >= 0n;
-          ensure(fixed + cf * (eE(q, k, hi) * (hi ? kHi : kLo)) <= 0n, at, RULE,
-            () => `${where}: token k=${k} with m on positions [${order[q].slice(mFrom, mTo)}] is not below the bound ${cs.bound}`);
+          const cf = cfKF[i];
+          if (fixedF + cf * (cf >= 0 ? Math.ceil(eu[k] * kHiF * R) : Math.floor(ed[k] * kLoF * R)) <= 0) continue;
+          ensure(L().fixed + term(coef(E().Uq + W(k)), weight(k, L().kLo, L().kHi)) <= 0n, at, RULE,
+            () => `${where}: token k=${k} with ${layout()} is not below the bound ${cs.bound}`);
         }
-        if (!jointX || !cfJ || !cfM) continue;
+        if (!JF) continue;
         // Joint form: per output x, the query and m slots' terms, then each joint token's.
         if (!jointCounted) ops.add(2 * K * V);
         jointCounted = true;
         // The query and m slots' terms per output, formed once per layout.
-        const fixedX = cfM.map((cf, x) => jointX.query[x] + term(cf, wm));
+        const fixedXF = JF.m.map((cf, x) => JF.q[x] + termF(cf, wmF));
         ops.add(16 * V);
-        for (const [k, cfs] of cfJ) {
-          const wk = weight(k, kLo, kHi);
+        for (let j = 0; j < joint.length; j++) {
+          const [k, cfs] = [joint[j], JF.k[j]];
+          const wkF = weightF(k, kLoF, kHiF);
           for (let x = 0; x < V; x++) {
             if (x === m) continue;
             ops.add(8);
-            ensure(fixedX[x] + term(cfs[x], wk) <= 0n, at, RULE,
-              () => `${where}: token k=${k} (joint) with m on positions [${order[q].slice(mFrom, mTo)}]: output ${x} is not below the bound ${cs.bound}`);
+            if (fixedXF[x] + termF(cfs[x], wkF) <= 0) continue;
+            ensure(jointSum(k, x) <= 0n, at, RULE,
+              () => `${where}: token k=${k} (joint) with ${layout()}: output ${x} is not below the bound ${cs.bound}`);
           }
         }
       }

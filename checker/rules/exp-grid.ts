@@ -11,9 +11,9 @@
  * exponent is at most 8192, and the grid's length times one evaluation is checked against ctx.workLimit first.
  */
 import type { StepContext } from '../context.js';
-import type { Rational } from '../arith/exact.js';
+import { parseNatural, type Rational } from '../arith/exact.js';
 import { expFixed } from '../arith/exp.js';
-import { ensure } from '../errors.js';
+import { ensure, reject } from '../errors.js';
 import { ensureWork, expWork } from '../work.js';
 
 export interface ExpGridStep { id: string; kind: 'exp-grid'; scale: string; base: number; stepBits: number; fracBits: number; hi: (string | null)[] }
@@ -33,11 +33,7 @@ export function checkExpGrid(s: ExpGridStep, ctx: StepContext): ExpGrid {
   const P = s.fracBits + 24;
   // |r·z| ≤ 2·4096 (the scale step bounds r_hi ≤ 2).
   ensureWork(ctx, RULE, s.hi.length * (expWork(P, Z_BITS + 2) + 4), 'an exp grid');
-  const hi = s.hi.map((h) => {
-    if (h === null) return null;
-    ensure(/^(0|[1-9][0-9]*)$/.test(h) && h.length <= 200, ctx.step, RULE, `bad mantissa ${h}`);
-    return BigInt(h);
-  });
+  const hi = s.hi.map((h) => (h === null ? null : parseNatural(h) ?? reject(ctx.step, RULE, `bad mantissa ${h}`)));
   hi.forEach((h, i) => { if (h !== null) checkEntry(h, s.base + i, s, r, P, ctx); }); // null: a case citing it is rejected
   return { base: s.base, stepBits: s.stepBits, fracBits: s.fracBits, hi };
 }

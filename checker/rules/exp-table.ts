@@ -16,7 +16,7 @@
  */
 import type { StepContext } from '../context.js';
 import { compareRational, parseNatural, type Rational } from '../arith/exact.js';
-import { expFixed, guardedPrecision } from '../arith/exp.js';
+import { expFixed, guardedPrecision, type FixedEnclosure } from '../arith/exp.js';
 import { ensure, reject } from '../errors.js';
 import { MAX_FRAC_BITS } from '../limits.js';
 import { Ops } from '../ops.js';
@@ -46,26 +46,28 @@ export interface ExpTable {
 /** Extra bits of relative precision beyond F, tried in order before a test is rejected. */
 const GUARD_BITS = [32, 160];
 
-/** lo ≤ 2^F·e^−y for rational y ≥ 0. */
-export function expLowerHolds(lo: bigint, y: Rational, F: number, ops: Ops): boolean {
-  if (lo === 0n) return true;
-  if (compareRational(y, { p: BigInt(F + 1), q: 1n }) > 0) return false;
+/** The integer F + 1 as a rational: beyond it e^−y·2^F < 1/2 (see above). */
+const cap = (F: number): Rational => ({ p: BigInt(F + 1), q: 1n });
+
+/** Whether `holds(P, enclosure of 2^P·e^y)` at one of the GUARD_BITS precisions. */
+function atSomePrecision(y: Rational, F: number, ops: Ops, holds: (P: number, e: FixedEnclosure) => boolean): boolean {
   return GUARD_BITS.some((g) => {
     const P = guardedPrecision(y, F + g);
     ops.add(2);
-    return lo * expFixed(y, P, ops).hi <= 1n << BigInt(F + P);
+    return holds(P, expFixed(y, P, ops));
   });
+}
+
+/** lo ≤ 2^F·e^−y for rational y ≥ 0. */
+export function expLowerHolds(lo: bigint, y: Rational, F: number, ops: Ops): boolean {
+  if (lo === 0n) return true;
+  return compareRational(y, cap(F)) <= 0 && atSomePrecision(y, F, ops, (P, e) => lo * e.hi <= 1n << BigInt(F + P));
 }
 
 /** hi ≥ 2^F·e^−y for rational y ≥ 0. */
 export function expUpperHolds(hi: bigint, y: Rational, F: number, ops: Ops): boolean {
-  const cap: Rational = { p: BigInt(F + 1), q: 1n };
-  const yc = compareRational(y, cap) > 0 ? cap : y;
-  return GUARD_BITS.some((g) => {
-    const P = guardedPrecision(yc, F + g);
-    ops.add(2);
-    return hi * expFixed(yc, P, ops).lo >= 1n << BigInt(F + P);
-  });
+  const yc = compareRational(y, cap(F)) > 0 ? cap(F) : y;
+  return atSomePrecision(yc, F, ops, (P, e) => hi * e.lo >= 1n << BigInt(F + P));
 }
 
 export function checkExpTable(step: ExpTableStep, ctx: StepContext): ExpTable {
@@ -80,7 +82,7 @@ export function checkExpTable(step: ExpTableStep, ctx: StepContext): ExpTable {
     `shift must list ${rows} column indices below ${cols}`);
   const shapeOk = (t: string[][]) => t.length === rows && t.every((row) => row.length === cols);
   ensure(shapeOk(step.lo) && shapeOk(step.hi), ctx.step, rule, `lo and hi must be ${rows}×${cols} (${step.source})`);
-  const P = guardedPrecision({ p: BigInt(F + 1), q: 1n }, F + GUARD_BITS[GUARD_BITS.length - 1]);
+  const P = guardedPrecision(cap(F), F + GUARD_BITS[GUARD_BITS.length - 1]);
   const perEntry = 2 * GUARD_BITS.length * (expWork(P, 32 - Math.clz32(F + 1)) + 2) + 8;
   ensureWork(ctx, rule, pathWork(ctx.model, step.source) + rows * cols * perEntry, `an exp table over ${step.source}`);
   const parseTable = (t: string[][], name: string): bigint[] =>
@@ -104,20 +106,19 @@ export function checkExpTable(step: ExpTableStep, ctx: StepContext): ExpTable {
         ensure(lo[i] <= one && hi[i] >= one, ctx.step, rule, `${at}: exp(0)·2^F = ${one} is not in [${lo[i]}, ${hi[i]}]`);
         continue;
       }
-      const den = 1n << BigInt(X.exp);
+      // y = z·r = −δ·r, at r_hi for lo and at r_lo for hi.
+      const yLo = { p: z * rHi.p, q: rHi.q << BigInt(X.exp) };
+      const yHi = { p: z * rLo.p, q: rLo.q << BigInt(X.exp) };
       ctx.ops.add(4);
-      ensure(expLowerHolds(lo[i], { p: z * rHi.p, q: den * rHi.q }, F, ctx.ops), ctx.step, rule,
-        () => `${at}: claimed lo ${lo[i]} exceeds 2^F·exp(δ·r_hi) ≈ ${approx(z, X.exp, rHi, F)}`);
-      ensure(expUpperHolds(hi[i], { p: z * rLo.p, q: den * rLo.q }, F, ctx.ops), ctx.step, rule,
-        () => `${at}: claimed hi ${hi[i]} is below 2^F·exp(δ·r_lo) ≈ ${approx(z, X.exp, rLo, F)}`);
+      ensure(expLowerHolds(lo[i], yLo, F, ctx.ops), ctx.step, rule, () => `${at}: claimed lo ${lo[i]} exceeds 2^F·exp(δ·r_hi) ≈ ${approx(yLo, F)}`);
+      ensure(expUpperHolds(hi[i], yHi, F, ctx.ops), ctx.step, rule, () => `${at}: claimed hi ${hi[i]} is below 2^F·exp(δ·r_lo) ≈ ${approx(yHi, F)}`);
     }
   }
   return { source: step.source, fracBits: F, rows, cols, lo, hi };
 }
 
 /** Diagnostics only: 2^F·e^−y to the nearest integer, from a 64-bit-guarded enclosure (after a failure). */
-function approx(z: bigint, exp: number, r: Rational, F: number): string {
-  const y = { p: z * r.p, q: (1n << BigInt(exp)) * r.q };
+function approx(y: Rational, F: number): string {
   if (compareRational(y, { p: BigInt(F + 64), q: 1n }) > 0) return '0';
   const P = guardedPrecision(y, F + 64);
   const { lo } = expFixed(y, P, new Ops());

@@ -24,13 +24,13 @@
  * ctx.workLimit.
  */
 import type { StepContext } from '../context.js';
-import { ceilShift } from '../arith/exact.js';
-import { ensure } from '../errors.js';
-import { matmul, rescale, type Mat } from '../model.js';
+import { abs, ceilShift, parseInteger } from '../arith/exact.js';
+import { ensure, reject } from '../errors.js';
+import { lin, matmul, rescale, transpose, type Mat } from '../model.js';
 import { ensureWork, matmulWork, pathWork, type Shape } from '../work.js';
 import type { ExpGrid } from './exp-grid.js';
 import type { ExpTable } from './exp-table.js';
-import { add, at, binom, lin, max, min, mul, ONE, rowRange, spread, sub, tr, ZERO, type Dy } from './subcubic-linalg.js';
+import { add, at, binom, constant, max, min, mul, ONE, rowRange, spread, sub, ZERO, type Dy } from './subcubic-linalg.js';
 
 type Vec = string[] | null;
 type Peel = { a: string[][]; b: string[][] } | null;
@@ -44,19 +44,16 @@ export interface SubcubicCountStep {
 }
 
 const RULE = 'subcubic-count';
-const INT = /^-?(0|[1-9][0-9]*)$/;
 
 /** Parses the step's witnesses (n/2^fracBits), rejecting malformed ones. */
-interface Reader { F: number; fail(msg: string): never; num(x: unknown): bigint; wit(rows: unknown, r: number, c: number, what: string): Mat }
+interface Reader { F: number; num(x: string | undefined): bigint; wit(rows: string[][], r: number, c: number, what: string): Mat }
 function reader(F: number, ctx: StepContext): Reader {
-  const fail = (msg: string): never => ensure(false, ctx.step, RULE, msg) as never;
-  const num = (x: unknown): bigint => (typeof x === 'string' && x.length <= 200 && INT.test(x) ? BigInt(x) : fail(`bad signed mantissa ${String(x)}`));
-  const wit = (rows: unknown, r: number, c: number, what: string): Mat => {
-    const ok = Array.isArray(rows) && rows.length === r && rows.every((row) => Array.isArray(row) && row.length === c);
-    if (!ok) fail(`${what} must be ${r}×${c}`);
-    return { rows: r, cols: c, exp: F, num: (rows as unknown[][]).flat().map(num) };
+  const num = (x: string | undefined): bigint => (x === undefined ? null : parseInteger(x)) ?? reject(ctx.step, RULE, `bad signed mantissa ${x}`);
+  const wit = (rows: string[][], r: number, c: number, what: string): Mat => {
+    ensure(rows.length === r && rows.every((row) => row.length === c), ctx.step, RULE, `${what} must be ${r}×${c}`);
+    return { rows: r, cols: c, exp: F, num: rows.flat().map(num) };
   };
-  return { F, fail, num, wit };
+  return { F, num, wit };
 }
 
 export function checkSubcubicCount(s: SubcubicCountStep, ctx: StepContext): bigint {
@@ -71,16 +68,14 @@ export function checkSubcubicCount(s: SubcubicCountStep, ctx: StepContext): bigi
     v ? `subcubic/${v.directs.join(' | ')}/${v.attentions.join(' | ')}/${v.error}` : 'none of the 100 variants'})`);
   ensureWork(ctx, RULE, subcubicWork(s, ctx.model), 'a subcubic count');
   const direct = directPath(s, ctx, rd);
-  const attn = s.eqke.mode === 'exact'
-    ? { Et: ctx.model.EQKE, err: { rows: ctx.model.vocab, cols: 1, exp: 0, num: new Array<bigint>(ctx.model.vocab).fill(0n) } }
-    : factoredAttention(s.eqke, ctx, rd);
+  const attn = s.eqke.mode === 'exact' ? { Et: ctx.model.EQKE, err: constant(ctx.model.vocab, 1, ZERO) } : factoredAttention(s.eqke, ctx, rd);
   return countCases(s, ctx, rd, { ...direct, ...attn, grid, expP, ...positionSums(s, ctx, expP) });
 }
 
 // ——— The label ———
 
 const ERROR_NAMES: Record<string, string> = {
-  'exact 000': 'max_diff_exact', 'row-norm 000': 'svd',
+  'exact_EQKE': 'exact_EQKE+max_diff_exact', 'exact 000': 'max_diff_exact', 'row-norm 000': 'svd',
   'split 3 000': 'max_diff', 'split 3 001': 'mean+max_diff',
   'split 1,2,3 000': 'max_diff_subproduct', 'split 1,2,3 111': 'mean+max_diff_subproduct',
   'recursive 000': 'max_diff_subproduct_recursive', 'recursive 100': 'mean+max_diff_subproduct_recursive',
@@ -98,17 +93,16 @@ function variantsOf(s: SubcubicCountStep, ctx: StepContext, rd: Reader): { direc
   const directs = s.eu.mode === 'exact-row' ? ['max_diff_exact'] : s.eu.mode === 'exact-global' ? ['global_max_diff_exact']
     : s.eu.mu === undefined ? ['max_diff']
       : isMeanRow(rd.wit([s.eu.mu], 1, ctx.model.dModel, 'eu.mu'), ctx) ? ['mean_query+max_diff', 'svd_query+max_diff'] : ['svd_query+max_diff'];
-  const abar = Array.isArray(s.abar) ? s.abar.flat() : [];
-  const attentions = abar.every((x) => rd.num(x) === 0n) ? ['mean_query+diff', 'drop_average_query_per_output_logit_reasoning'] : ['mean_query+diff'];
-  const eq = s.eqke;
-  let key = 'exact_EQKE';
-  if (eq.mode === 'factored') {
-    const mus = Array.isArray(eq.mu) ? eq.mu.map((v) => (v === null ? '0' : '1')).join('') : '000';
-    const at = eq.bound === 'split' ? ` ${[...(eq.at ?? [])].sort().join(',')}` : '';
-    key = `${eq.bound}${at} ${mus}`;
-  }
-  const error = key === 'exact_EQKE' ? 'exact_EQKE+max_diff_exact' : ERROR_NAMES[key];
+  const attentions = s.abar.flat().every((x) => rd.num(x) === 0n) ? ['mean_query+diff', 'drop_average_query_per_output_logit_reasoning'] : ['mean_query+diff'];
+  const error = ERROR_NAMES[errorKey(s.eqke)];
   return error === undefined ? null : { directs, attentions, error };
+}
+
+/** ERROR_NAMES's key of eqke: its mode, or its bound, split points and which levels carry a μ. */
+function errorKey(eq: Eqke): string {
+  if (eq.mode === 'exact') return 'exact_EQKE';
+  const at = eq.bound === 'split' ? ` ${[...(eq.at ?? [])].sort().join(',')}` : '';
+  return `${eq.bound}${at} ${eq.mu?.map((v) => (v === null ? '0' : '1')).join('') ?? '000'}`;
 }
 
 /** |μ_j − mean_q E_q[q,j]| ≤ 2^−F for every j: |μ_j·V·2^e − S_j·2^F| ≤ V·2^e with S_j = Σ_q E_q.num[q,j]. */
@@ -119,8 +113,7 @@ function isMeanRow(mu: Mat, ctx: StepContext): boolean {
   return mu.num.every((m, j) => {
     let S = 0n;
     for (let q = 0; q < Eq.rows; q++) S += Eq.num[q * Eq.cols + j];
-    const d = (m * V << BigInt(Eq.exp)) - (S << BigInt(mu.exp));
-    return (d < 0n ? -d : d) <= V << BigInt(Eq.exp);
+    return abs((m * V << BigInt(Eq.exp)) - (S << BigInt(mu.exp))) <= V << BigInt(Eq.exp);
   });
 }
 
@@ -149,16 +142,14 @@ function directPath(s: SubcubicCountStep, ctx: StepContext, rd: Reader): { Ebar:
   const { model: M, ops } = ctx;
   const V = M.vocab;
   const W = M.weights;
-  let Ebar: Mat = { rows: 1, cols: V, exp: 0, num: new Array<bigint>(V).fill(0n) };
+  const Ebar = constant(1, V, ZERO);
   if (s.eu.mode === 'factored') {
     const mu = s.eu.mu === undefined ? null : rd.wit([s.eu.mu], 1, M.dModel, 'eu.mu');
-    if (mu) Ebar = matmul(mu, W.U, ops);
-    return { Ebar, delta: spread(W.Eq, rowRange(W.U, ops), mu, ZERO, ops) };
+    return { Ebar: mu ? matmul(mu, W.U, ops) : Ebar, delta: spread(W.Eq, rowRange(W.U, ops), mu, ZERO, ops) };
   }
   const delta = rowRange(M.EU, ops);
   if (s.eu.mode !== 'exact-global') return { Ebar, delta };
-  const all = rowRange({ ...M.EU, rows: 1, cols: V * V }, ops);
-  return { Ebar, delta: { ...delta, num: delta.num.map(() => all.num[0]) } };
+  return { Ebar, delta: constant(V, 1, at(rowRange({ ...M.EU, rows: 1, cols: V * V }, ops), 0)) };
 }
 
 // ——— Attention: Ẽ (V×V) and err (V×1) for a factored EQKE ———
@@ -167,12 +158,12 @@ function factoredAttention(eq: Factored, ctx: StepContext, rd: Reader): { Et: Ma
   const { model: M, ops } = ctx;
   const { vocab: V, dModel: d, dHead: h } = M;
   const W = M.weights;
-  const X = [W.Eq, W.Q, tr(W.K), tr(W.E)];
+  const X = [W.Eq, W.Q, transpose(W.K), transpose(W.E)];
   const dims = [[V, d], [d, h], [h, d], [d, V]];
   ensure(Array.isArray(eq.peels) && eq.peels.length === 4, ctx.step, RULE, 'eqke.peels must have 4 entries');
   const Pl = eq.peels.map((p, i) => {
     if (p === null) return null;
-    const rk = Array.isArray(p.b) ? p.b.length : -1;
+    const rk = p.b.length;
     ensure(rk >= 1 && rk <= 4, ctx.step, RULE, `peel ${i + 1}: rank must be 1..4`);
     return { a: rd.wit(p.a, dims[i][0], rk, `peel ${i + 1}.a`), b: rd.wit(p.b, rk, dims[i][1], `peel ${i + 1}.b`) };
   });
@@ -185,14 +176,12 @@ function factoredAttention(eq: Factored, ctx: StepContext, rd: Reader): { Et: Ma
 
 /** Ẽ = X1X2X3X4 − F1F2F3F4 = P1·X2X3X4 + F1·P2·X3X4 + F1F2·P3·X4 + F1F2F3·P4 (telescoping; exact for any peels). */
 function telescoped(X: Mat[], Fm: Mat[], Pl: ({ a: Mat; b: Mat } | null)[], V: number, ops: StepContext['ops']): Mat {
-  let Et: Mat = { rows: V, cols: V, exp: 0, num: new Array<bigint>(V * V).fill(0n) };
+  let Et = constant(V, V, ZERO);
   for (let i = 0; i < 4; i++) {
     const p = Pl[i];
     if (!p) continue;
-    let right = p.b;
-    for (let j = i + 1; j < 4; j++) right = matmul(right, X[j], ops);
-    let left = p.a; // F1⋯F_{i−1}·a_i, right to left: O((V + d)·d·rank)
-    for (let j = i - 1; j >= 0; j--) left = matmul(Fm[j], left, ops);
+    const right = X.slice(i + 1).reduce((R, x) => matmul(R, x, ops), p.b);
+    const left = Fm.slice(0, i).reduceRight((L, F) => matmul(F, L, ops), p.a); // F1⋯F_{i−1}·a_i, right to left: O((V + d)·d·rank)
     Et = lin(Et, matmul(left, right, ops), 1n, ops);
   }
   return Et;
@@ -213,11 +202,7 @@ function chains(Fm: Mat[], ops: StepContext['ops']): (i: number, j: number) => M
 function errorBound(eq: Factored, chain: (i: number, j: number) => Mat, Fm: Mat[], mus: (Mat | null)[], ctx: StepContext, rd: Reader): Mat {
   const { ops } = ctx;
   /** range(μ·F_i⋯F4), the vector-matrix chain taken left to right. */
-  const rangeMu = (mu: Mat | null, i: number): Dy => {
-    if (!mu) return ZERO;
-    let v = mu; for (let j = i; j < 4; j++) v = matmul(v, Fm[j], ops);
-    return at(rowRange(v, ops), 0);
-  };
+  const rangeMu = (mu: Mat | null, i: number): Dy => (mu ? at(rowRange(Fm.slice(i).reduce((v, F) => matmul(v, F, ops), mu), ops), 0) : ZERO);
   switch (eq.bound) {
     case 'exact': return rowRange(chain(0, 3), ops);
     case 'row-norm': return rowNormBound(eq, chain, Fm, ctx, rd);
@@ -234,7 +219,6 @@ function errorBound(eq: Factored, chain: (i: number, j: number) => Mat, Fm: Mat[
       for (let i = 2; i >= 0; i--) b = spread(Fm[i], b, mus[i], rangeMu(mus[i], i + 1), ops);
       return b;
     }
-    default: return rd.fail(`unknown eqke.bound ${String((eq as { bound: unknown }).bound)}`);
   }
 }
 
@@ -244,7 +228,7 @@ function rowNormBound(eq: Factored, chain: (i: number, j: number) => Mat, Fm: Ma
   const e: Dy = { n: rd.num(eq.e), e: rd.F };
   ensure(e.n >= 0n, ctx.step, RULE, 'row-norm bound e must be ≥ 0');
   const L = chain(0, 2);
-  const G = matmul(L, matmul(Fm[3], tr(Fm[3]), ops), ops);
+  const G = matmul(L, matmul(Fm[3], transpose(Fm[3]), ops), ops);
   const V = L.rows; const d = L.cols;
   for (let q = 0; q < V; q++) {
     let n2: Dy = ZERO;
@@ -252,7 +236,7 @@ function rowNormBound(eq: Factored, chain: (i: number, j: number) => Mat, Fm: Ma
     ops.add(2 * d + 3);
     ensure(sub(mul(e, e), mul({ n: 2n, e: 0 }, n2)).n >= 0n, ctx.step, RULE, `row-norm bound e is below √2·‖residual row ${q}‖`);
   }
-  return { rows: V, cols: 1, exp: rd.F, num: new Array<bigint>(V).fill(e.n) };
+  return constant(V, 1, e);
 }
 
 // ——— Positions: order checked against exact EQKP; lo prefix sums and hi suffix sums of e^{r·EQKP} along it ———
@@ -374,11 +358,11 @@ function gapCase(q: number, g: number, mt: MaxToken, cell: Cell, t: { PM: Mat; W
   const Fg = pr.grid.fracBits;
   const N: Dy = { n: A << BigInt(Fg), e: 0 }; const D: Dy = { n: (A << BigInt(Fg)) + x * B, e: 0 };
   const b0 = add(add(C, mul(sub(ONE, ab), Wg)), at(pr.delta, q));
-  const slope = (a: Dy) => (sub(a, ab).n >= 0n ? sub(mt.Rstar, Wg) : sub(mt.Rmin, Wg));
-  // a_lo = N/D: D·b0 + (N − ā·D)·S < 0; and a = 1: b0 + (1 − ā)·S < 0.
-  const aLoAbove = sub(N, mul(ab, D)).n >= 0n;
-  const L1 = add(mul(D, b0), mul(sub(N, mul(ab, D)), aLoAbove ? sub(mt.Rstar, Wg) : sub(mt.Rmin, Wg)));
-  const L2 = add(b0, mul(sub(ONE, ab), slope(ONE)));
+  // h(a) with t = a − ā: t·(R* − W) for t ≥ 0, t·(R_min − W) below. At a_lo = N/D, times D > 0:
+  // D·b0 + h(N − ā·D) < 0; at a = 1: b0 + h(1 − ā) < 0.
+  const h = (t: Dy) => mul(t, sub(t.n >= 0n ? mt.Rstar : mt.Rmin, Wg));
+  const L1 = add(mul(D, b0), h(sub(N, mul(ab, D))));
+  const L2 = add(b0, h(sub(ONE, ab)));
   ctx.ops.add(24);
   ensure(D.n > 0n && L1.n < 0n && L2.n < 0n, ctx.step, RULE, `${where}: largest wrong logit bound is not negative`);
   const free = o ? c : c - 1;

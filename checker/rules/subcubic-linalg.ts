@@ -2,7 +2,7 @@
  * Exact helpers of the subcubic-count rule (SPEC §4.6): scalars n/2^e, and matrix operations over model.ts's Mat
  * (entry (r, c) = num[r·cols + c]/2^exp). Every operation is exact; each matrix operation counts its work in ops.
  */
-import { matmul, rescale, type Mat } from '../model.js';
+import { lin, matmul, repeatRow, type Mat } from '../model.js';
 import type { Ops } from '../ops.js';
 
 /** A scalar n/2^e. */
@@ -17,19 +17,8 @@ export const max = (a: Dy, b: Dy): Dy => (sub(a, b).n >= 0n ? a : b);
 export const min = (a: Dy, b: Dy): Dy => (sub(a, b).n <= 0n ? a : b);
 /** Entry i of A (row-major) as a scalar. */
 export const at = (A: Mat, i: number): Dy => ({ n: A.num[i], e: A.exp });
-
-/** Aᵀ. */
-export const tr = (A: Mat): Mat => ({
-  rows: A.cols, cols: A.rows, exp: A.exp,
-  num: Array.from({ length: A.num.length }, (_, i) => A.num[(i % A.rows) * A.cols + Math.floor(i / A.rows)]),
-});
-
-/** A + sign·B (same shape). */
-export function lin(A: Mat, B: Mat, sign: bigint, ops: Ops): Mat {
-  const e = Math.max(A.exp, B.exp); const a = rescale(A, e); const b = rescale(B, e);
-  ops.add(A.num.length);
-  return { ...A, exp: e, num: a.num.map((x, i) => x + sign * b.num[i]) };
-}
+/** The rows × cols matrix with every entry x. */
+export const constant = (rows: number, cols: number, x: Dy): Mat => ({ rows, cols, exp: x.e, num: new Array<bigint>(rows * cols).fill(x.n) });
 
 /** The column of row ranges (max − min of each row). */
 export function rowRange(A: Mat, ops: Ops): Mat {
@@ -47,9 +36,9 @@ export function rowRange(A: Mat, ops: Ops): Mat {
  * the range of μ·Y (range is a seminorm: X·Y = 1·(μ·Y) + (X − 1·μ)·Y row by row).
  */
 export function spread(X: Mat, bY: Mat, mu: Mat | null, rangeMu: Dy, ops: Ops): Mat {
-  const D = mu ? lin(X, { rows: X.rows, cols: X.cols, exp: mu.exp, num: X.num.map((_, i) => mu.num[i % X.cols]) }, -1n, ops) : X;
+  const D = mu ? lin(X, repeatRow(mu, 0, X.rows), -1n, ops) : X;
   const P = matmul({ ...D, num: D.num.map((x) => (x < 0n ? -x : x)) }, bY, ops);
-  return lin(P, { ...P, exp: rangeMu.e, num: P.num.map(() => rangeMu.n) }, 1n, ops);
+  return lin(P, constant(P.rows, P.cols, rangeMu), 1n, ops);
 }
 
 /** C(n, r). */

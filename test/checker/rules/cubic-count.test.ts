@@ -139,6 +139,38 @@ describe('cubic-count: coverage, work bound and progress', () => {
     expect((await dataOf(paths + predicted)).data().cases).toBe(step.cases.length);
   });
 
+  it('the float screen decides nothing the exact sums would not: same verdicts, messages and operations without it', async () => {
+    const d = (await dataOf()).data();
+    // An EQKE table the screen cannot scale makes every case's screen NaN: every sum is then evaluated in BigInt.
+    const exactOnly = { ...d, f: { ...d.f, eEu: d.f.eEu.map(() => Infinity) } };
+    const run = (data: typeof d, m: number, item: (typeof d.groups)[number]['items'][number]) => {
+      const ops = new Ops();
+      try {
+        return `${checkMax(data, m, [item], 'count', ops).cases.join()} ${ops.total()}`;
+      } catch (e) {
+        return `${(e as Error).message} ${ops.total()}`;
+      }
+    };
+    // The screen is in use: rounded path tables pushed far down would make it confirm sums that are positive.
+    const lying = { ...d, f: { ...d.f, EUu: d.f.EUu.map(() => -(2 ** 20)), EVu: d.f.EVu.map(() => -(2 ** 20)) } };
+    let screenUsed = false;
+    const outcomes = new Set<string>();
+    for (const g of d.groups) {
+      for (const item of g.items) {
+        // The bound as given, and moved by small and large factors on either side of it.
+        for (const [num, den] of [[1n, 1n], [1000001n, 1000000n], [999999n, 1000000n], [2n, 1n], [1n, 2n], [100n, 1n]]) {
+          const it2 = { ...item, b: { p: item.b.p * num, q: item.b.q * den } };
+          const screened = run(d, g.m, it2);
+          expect(screened).toBe(run(exactOnly, g.m, it2));
+          outcomes.add(screened.startsWith(String(item.i)) ? 'verified' : 'rejected');
+          screenUsed ||= run(lying, g.m, it2) !== screened;
+        }
+      }
+    }
+    expect([...outcomes].sort()).toEqual(['rejected', 'verified']);
+    expect(screenUsed).toBe(true);
+  });
+
   it('reports progress once per max token on the single-threaded path', async () => {
     const seen: [number, number][] = [];
     const v = await checkCertificate(encode(cert), t.bytes, { progress: (done, total) => seen.push([done, total]) });
