@@ -81,12 +81,13 @@ export function writeHostileCases(dir: string): HostileCase[] {
   Object.assign(grid, { base: 4095 * 8, hi: ['1'] });
   add(2, 'scale hi = 10^150, one-entry exp grid', JSON.stringify(wide), shippedPath, { exit: 3, rule: 'inv-sqrt-scale' });
   const big = bigModel(1024);
-  const tiny = { format: 'mechcert/1', claim: { ...subcubic.claim, modelSha256: sha256(big), k: 4, vocab: 1024, strategy: 'cubic', correct: '1', total: String(1024 ** 4) },
+  const tiny = { format: 'mechcert/1', claim: { ...subcubic.claim, modelSha256: sha256(big), k: 4, vocab: 1024, strategy: 'brute-force', correct: '1', total: String(1024 ** 4) },
     evidence: { steps: [{ id: 'scale', kind: 'inv-sqrt-scale', dHead: 1024, lo: '1/32', hi: '1/32' },
       { id: 'expE', kind: 'exp-table', scale: 'scale', source: 'EQKE', fracBits: 8, shift: [0], lo: [['1']], hi: [['1']] },
       { id: 'count', kind: 'brute-force-count', expE: 'expE', expP: 'expE' }] },
     prover: { name: 'hostile', version: '0' } };
-  add(2, '25 MB model (V = d = 1024), exp table of the wrong shape', JSON.stringify(tiny), big, { exit: 3 });
+  add(2, '25 MB model (V = d = 1024), exp table of the wrong shape', JSON.stringify(tiny), big, { exit: 1, rule: 'exp-table' });
+  add(2, '25 MB model (V = d = 1024), a claim of K = 5', JSON.stringify({ ...tiny, claim: { ...tiny.claim, k: 5, total: String(1024 ** 5) } }), big, { exit: 1, rule: 'claim' });
 
   // 3. Only regular files.
   add(3, '/dev/zero as the certificate', '/dev/zero', shippedPath, { exit: 2 });
