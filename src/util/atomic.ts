@@ -52,9 +52,15 @@ function ensureDir(dir: string): void {
   } catch {
     const parent = dirname(dir);
     if (parent !== dir) ensureDir(parent);
-    mkdirSync(dir);
-    return;
+    try {
+      mkdirSync(dir);
+      return;
+    } catch (e) {
+      // Another thread or process made it in the meantime: fine if it is a folder (checked below).
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
+  if (statSync(dir).isDirectory()) return;
   throw new OutputPathError(`cannot write into ${JSON.stringify(dir)}: it is not a directory`);
 }
 
