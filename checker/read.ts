@@ -44,13 +44,7 @@ export function readBounded(path: string, limit: number, what: string): Uint8Arr
       total += n;
       if (total > limit) throw new InputFileError(`${what} ${JSON.stringify(path)} grew past the limit of ${limit} bytes while being read`);
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return Buffer.concat(chunks, total);
   } catch (e) {
     if (e instanceof InputFileError) throw e;
     return fail(e);
