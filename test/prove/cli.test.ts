@@ -58,6 +58,8 @@ describe('mechcert prove and check', () => {
     const verdict = JSON.parse(j.stdout) as Record<string, unknown>;
     expect(verdict).toMatchObject({ verified: true, strategy: 'cubic', total: '216' });
     for (const key of ['correct', 'bound', 'modelSha256', 'checkerOps', 'certificateBytes']) expect(verdict).toHaveProperty(key);
+    // The prover prints the claimed fraction with the checker's decimals (rounded down, exact).
+    expect(p.stdout).toContain(`sequences (${(verdict.bound as { decimal: string }).decimal})`);
     expect(j.stdout).toBe(run('mechcert-check.js', [out, '--model', model, '--json']).stdout);
   });
 

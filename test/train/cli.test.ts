@@ -35,6 +35,12 @@ describe('mechcert train', () => {
     expect(Number(meta.accuracy)).toBe(correct / total);
   });
 
+  it('prints V^K exactly where it is past 2^53 (64^10), with no accuracy recorded', () => {
+    const r = mechcert('train', '--k', '10', '--vocab', '64', '--d-model', '8', '--d-head', '8', '--steps', '1', '--batch', '4', '--seed', '1', '--out', join(dir, 'k10.safetensors'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`V^K = ${64n ** 10n} sequences is over`);
+  });
+
   it('--backend cpu writes the default bytes; auto says what it chose', () => {
     const write = (name: string, ...extra: string[]) => {
       const r = mechcert('train', ...small, '--seed', '7', '--out', join(dir, name), ...extra);

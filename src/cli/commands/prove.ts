@@ -104,11 +104,16 @@ export function register(program: Command): void {
       const tEnd = performance.now();
 
       const { correct, total } = result.certificate.claim;
-      const bound = Number(correct) / Number(total);
-      process.stdout.write(`claim: correct ≥ ${correct} of ${total} sequences (${bound.toFixed(10)}), strategy ${strategy.name}, unverified until checked\n`);
+      process.stdout.write(`claim: correct ≥ ${correct} of ${total} sequences (${decimalFloor(BigInt(correct), BigInt(total))}), strategy ${strategy.name}, unverified until checked\n`);
       for (const note of result.notes ?? []) process.stdout.write(`${note}\n`);
       process.stdout.write(`wrote ${raw.out} (${bytes.length} bytes)\n`);
       const figures = Object.entries(result.figures).map(([k, v]) => `${k} ${formatFigure(v)}`).join(', ');
       process.stdout.write(`prove ${((tProve - t0) / 1000).toFixed(2)} s, write ${((tEnd - tProve) / 1000).toFixed(2)} s${figures ? `  (${figures})` : ''}\n`);
     });
+}
+
+/** p/q rounded down to 10 decimal places, as the checker prints a bound (exact: no float). */
+function decimalFloor(p: bigint, q: bigint): string {
+  const scaled = (p * 10n ** 10n) / q;
+  return `${scaled / 10n ** 10n}.${(scaled % 10n ** 10n).toString().padStart(10, '0')}`;
 }

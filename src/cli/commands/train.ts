@@ -119,9 +119,10 @@ export function register(program: Command): void {
       const trainSeconds = (performance.now() - t0) / 1000;
       log(`${steps} steps in ${trainSeconds.toFixed(1)} s (${(steps / trainSeconds).toFixed(0)} steps/s)`);
 
-      const sequences = vocab ** k;
+      // V^K as an exact integer: 64^10 is past 2^53, where a float would print 1152921504606847000.
+      const sequences = BigInt(vocab) ** BigInt(k);
       // Accuracy is recorded only where every sequence can be evaluated (the same limit as `mechcert eval`'s).
-      if (sequences <= MAX_EXHAUSTIVE_SEQUENCES) {
+      if (sequences <= BigInt(MAX_EXHAUSTIVE_SEQUENCES)) {
         process.stderr.write(`train: measuring accuracy over all ${sequences} sequences\n`);
         const e0 = performance.now();
         // Measured on the float32 weights exactly as they will be stored.
