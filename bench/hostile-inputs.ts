@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { bruteForceCertificate, floatCounts, tinyModel } from '../test/checker/helpers.js';
+import { bigModel, hugeScale } from '../test/checker/work-hostile.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -72,22 +73,15 @@ export function writeHostileCases(dir: string): HostileCase[] {
   const masked = safetensors(header, Uint8Array.from([...data, ...mask]));
   add(1, 'mask hides position 0 from the last query', claiming(bruteForceCertificate(t, BigInt(floatCounts(t).sure)) as J, masked), masked, { exit: 1, rule: 'model' });
 
-  // 2. Work bounded before it is done: a scale enclosure of width 10^150 with a one-entry exp grid; an in-limit
-  // 25 MB model (V = d_model = d_head = 1024) with a 600-byte certificate whose exp table has the wrong shape.
-  const wide = structuredClone(subcubic);
-  wide.evidence.steps = wide.evidence.steps.filter((s: J) => s.id !== 'expP');
-  const grid = wide.evidence.steps.find((s: J) => s.id === 'grid');
-  wide.evidence.steps.find((s: J) => s.id === 'scale').hi = `1${'0'.repeat(150)}`;
-  Object.assign(grid, { base: 4095 * 8, hi: ['1'] });
-  add(2, 'scale hi = 10^150, one-entry exp grid', JSON.stringify(wide), shippedPath, { exit: 3, rule: 'inv-sqrt-scale' });
-  const big = bigModel(1024);
-  const tiny = { format: 'mechcert/1', claim: { ...subcubic.claim, modelSha256: sha256(big), k: 4, vocab: 1024, strategy: 'brute-force', correct: '1', total: String(1024 ** 4) },
-    evidence: { steps: [{ id: 'scale', kind: 'inv-sqrt-scale', dHead: 1024, lo: '1/32', hi: '1/32' },
-      { id: 'expE', kind: 'exp-table', scale: 'scale', source: 'EQKE', fracBits: 8, shift: [0], lo: [['1']], hi: [['1']] },
-      { id: 'count', kind: 'brute-force-count', expE: 'expE', expP: 'expE' }] },
-    prover: { name: 'hostile', version: '0' } };
-  add(2, '25 MB model (V = d = 1024), exp table of the wrong shape', JSON.stringify(tiny), big, { exit: 1, rule: 'exp-table' });
-  add(2, '25 MB model (V = d = 1024), a claim of K = 5', JSON.stringify({ ...tiny, claim: { ...tiny.claim, k: 5, total: String(1024 ** 5) } }), big, { exit: 1, rule: 'claim' });
+  // 2. Work bounded before it is done (the inputs of test/checker/work-hostile.ts): a scale enclosure up to 10^150
+  // with a one-entry exp grid; a 25 MB model at the shape limits (V = d_model = d_head = 1024) with a tiny certificate
+  // whose exp table has the wrong shape, and the same certificate claiming another K.
+  const huge = hugeScale();
+  add(2, 'scale hi = 10^150, one-entry exp grid', huge.cert, huge.model, { exit: 3, rule: 'inv-sqrt-scale' });
+  const big = bigModel();
+  const bigCert = JSON.parse(new TextDecoder().decode(big.cert)) as J;
+  add(2, '25 MB model (V = d = 1024), exp table of the wrong shape', big.cert, big.model, { exit: 1, rule: 'exp-table' });
+  add(2, '25 MB model (V = d = 1024), a claim of K = 3', JSON.stringify({ ...bigCert, claim: { ...bigCert.claim, k: 3, total: String(1024 ** 3) } }), big.model, { exit: 1, rule: 'claim' });
 
   // 3. Only regular files.
   add(3, '/dev/zero as the certificate', '/dev/zero', shippedPath, { exit: 2 });
@@ -128,23 +122,4 @@ export function writeHostileCases(dir: string): HostileCase[] {
   add(7, 'gzip: garbage after the member', Uint8Array.from([...gz, ...new TextEncoder().encode('garbage')]), shippedPath, { exit: 1, rule: 'gzip' });
   add(7, 'gzip: truncated', gz.subarray(0, gz.length >> 1), shippedPath, { exit: 1, rule: 'gzip' });
   return cases;
-}
-
-/** A 1-layer model with V = d_model = d_head = `n` and K = 4, small pseudo-random weights (about 25 MB at n = 1024). */
-function bigModel(n: number): Uint8Array {
-  const shapes: [string, number[]][] = [
-    ['embed.W_E', [n, n]], ['pos_embed.W_pos', [4, n]], ['blocks.0.attn.W_Q', [1, n, n]], ['blocks.0.attn.W_K', [1, n, n]],
-    ['blocks.0.attn.W_V', [1, n, n]], ['blocks.0.attn.W_O', [1, n, n]], ['unembed.W_U', [n, n]],
-  ];
-  const header: J = {};
-  let offset = 0;
-  for (const [name, shape] of shapes) {
-    const bytes = 4 * shape.reduce((a, b) => a * b, 1);
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  const data = new Float32Array(offset / 4);
-  let s = 1;
-  for (let i = 0; i < data.length; i++) data[i] = ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.05;
-  return safetensors(header, new Uint8Array(data.buffer));
 }

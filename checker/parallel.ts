@@ -37,10 +37,11 @@ export function checkPiece(job: Job, id: number, ops: { add(n: number): void }):
 }
 
 /**
- * The worker's entry module: the compiled count-worker.js beside this file, or, when this file runs as TypeScript
- * source (the repository's tests), count-worker-source.mjs, which registers a TypeScript loader first.
+ * The worker's entry module: the compiled count-worker.js beside this file. When this file runs as TypeScript source
+ * (the repository's tests, after `npm run build`), the workers run the built copy in dist/: Node alone cannot load
+ * TypeScript, and no loader belongs in the checker.
  */
-const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './count-worker-source.mjs' : './count-worker.js', import.meta.url);
+const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './dist/count-worker.js' : './count-worker.js', import.meta.url);
 
 /** N − 1 worker threads and the counts they share with the calling thread. */
 export interface Pool {

@@ -4,6 +4,8 @@
  * Only what mechcert models need is supported (F32 tensors); everything else is refused with a clear message.
  */
 
+import { jsonShape } from 'mechcert-checker/json';
+
 export class ModelFormatError extends Error {
   override name = 'ModelFormatError';
 }
@@ -92,7 +94,8 @@ function parseHeader(text: string): Record<string, unknown> {
     throw new ModelFormatError('header is not valid UTF-8 JSON (not a safetensors file?)');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new ModelFormatError('header is not a JSON object');
-  const dup = duplicateKey(text);
+  // The checker's pre-scan of JSON text (mechcert-checker/json) finds it, keys compared after unescaping.
+  const dup = jsonShape(text).duplicateKey;
   if (dup !== null) throw new ModelFormatError(`header repeats the key ${JSON.stringify(dup)}`);
   // Strings blanked, the only numbers left are shapes and offsets: JSON.parse reads 4.096e3, 4096.0 and
   // 4096.0000000000001 all as 4096, which the reference library refuses.
@@ -100,28 +103,6 @@ function parseHeader(text: string): Record<string, unknown> {
     if (!/^(0|[1-9][0-9]*)$/.test(token)) throw new ModelFormatError(`header number ${token} is not written as a non-negative integer`);
   }
   return header as Record<string, unknown>;
-}
-
-/** The first key that occurs twice in one object of the (valid JSON) text, or null: one pass over its tokens. */
-function duplicateKey(text: string): string | null {
-  const open: (Set<string> | null)[] = [];
-  let expectKey = false;
-  for (const [token] of text.matchAll(/"(?:[^"\\]|\\.)*"|[[\]{},:]/g)) {
-    const keys = open[open.length - 1];
-    if (token.startsWith('"')) {
-      const key = JSON.parse(token) as string;
-      if (expectKey && keys) {
-        if (keys.has(key)) return key;
-        keys.add(key);
-      }
-      expectKey = false;
-    } else if (token === '{' || token === '[') {
-      open.push(token === '{' ? new Set() : null);
-      expectKey = token === '{';
-    } else if (token === '}' || token === ']') open.pop();
-    else if (token === ',') expectKey = keys instanceof Set;
-  }
-  return null;
 }
 
 function parseMetadata(entry: unknown): Record<string, string> {

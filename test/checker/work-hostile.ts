@@ -4,7 +4,7 @@
  *   is 10^150 and whose exp-grid has one entry at z = 4096 (|z| ≤ 4096 does not bound r·z when r_hi is unbounded);
  * - `bigModel`: a ~25 MB in-limit model (V = d_model = d_head = 1024, K = 2) and a 681-byte certificate whose exp-table
  *   over EQKE has a 1×1 table (it must be refused before EQKE, V²·d work, is formed).
- * Run directly (`node --import tsx test/checker/work-hostile.ts DIR`) to write both pairs into DIR for timing.
+ * bench/hostile-inputs.ts times both through the CLI (`npm run bench -- hostile`).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -48,13 +48,4 @@ export function bigModel(): { cert: Uint8Array; model: Uint8Array } {
     prover: { name: 'hostile', version: '0' },
   };
   return { cert: enc(cert), model };
-}
-
-if (process.argv[1] === import.meta.filename && process.argv[2]) {
-  const { writeFileSync } = await import('node:fs');
-  for (const [name, f] of [['huge', hugeScale], ['big', bigModel]] as const) {
-    const { cert, model } = f();
-    writeFileSync(join(process.argv[2], `${name}.json`), cert);
-    writeFileSync(join(process.argv[2], `${name}.safetensors`), model);
-  }
 }
