@@ -2,22 +2,10 @@
  * Runs every chunk of an evaluation job, on the calling thread and threads − 1 worker threads, and sums the counts.
  * Chunks are handed out one at a time as threads become free, so uneven chunks still balance across cores.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { PathTables } from '../model/paths.js';
+import { startWorker } from '../util/worker.js';
 import { chunkCount, chunkCounter, chunkSize, type EvalJob } from './kernel.js';
-
-/**
- * The worker's entry. Built (this module is dist/eval/pool.js), workers load the compiled eval-worker.js directly. Run
- * from source (vitest, tsx), workers run eval-worker.ts: on Node 20 neither an inherited nor an explicit `execArgv:
- * ['--import', 'tsx']` applies tsx to a worker's entry module (it fails with "Unknown file extension .ts"), so each
- * worker starts from a small bootstrap that registers tsx through its API and then imports the entry. Both specifiers
- * are resolved here to absolute URLs, so the bootstrap does not depend on the working directory.
- */
-const COMPILED = import.meta.url.endsWith('.js');
-const WORKER_ENTRY: string | URL = COMPILED
-  ? new URL('./eval-worker.js', import.meta.url)
-  : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-  .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./eval-worker.ts', import.meta.url).href)}); });`;
 
 /**
  * Sums the correct counts of every chunk; `onProgress(done, total)` counts sequences (or samples) finished. The
@@ -58,7 +46,7 @@ export function runJob(tables: PathTables, job: EvalJob, threads: number, onProg
       return !settled;
     };
     for (let i = 0; i < Math.min(threads, chunks) - 1; i++) {
-      const w = new Worker(WORKER_ENTRY, { eval: !COMPILED, workerData: { tables, job } });
+      const w = startWorker(import.meta.url, 'eval-worker', { workerData: { tables, job } });
       workers.push(w);
       w.on('message', (msg: { chunk: number; correct: number }) => {
         if (record(msg.chunk, msg.correct) && next < chunks) w.postMessage(next++);

@@ -10,7 +10,6 @@
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import type { Backend } from '../backend/registry.js';
 import type { Model } from '../model/model.js';
 import { pathTables } from '../model/paths.js';
@@ -19,6 +18,7 @@ import { FORMAT, PROVER, type Certificate } from './certificate.js';
 import { exactOV, rescale } from './exact.js';
 import { emptyTally, recordSequence, scanQuery, sequenceValues, sortNear, type KernelInput, type KernelTally } from './brute-force-kernel.js';
 import type { Progress, ProveOptions, ProveResult, Strategy } from './strategy.js';
+import { startWorker } from '../util/worker.js';
 
 /** Significant bits kept by the smallest exp-table entry, and the cap on fracBits (the checker's MAX_FRAC_BITS). */
 const SIGNIFICANT_BITS = 64;
@@ -72,7 +72,7 @@ export function exactDecider(model: Model, att: AttentionTables): (index: number
 
 function runWorker(input: KernelInput, queries: number[], onQuery: () => void): Promise<KernelTally> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./brute-force-worker.mjs', import.meta.url), { workerData: { input, queries } });
+    const worker = startWorker(import.meta.url, 'brute-force-worker', { workerData: { input, queries } });
     let result: KernelTally | undefined;
     worker.on('message', (msg: { type: 'progress' } | { type: 'done'; tally: KernelTally }) => {
       if (msg.type === 'progress') onQuery();

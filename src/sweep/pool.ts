@@ -1,11 +1,12 @@
 /**
  * A pool of worker_threads that run sweep jobs (src/sweep/jobs.ts), one per thread at a time, first come first
- * served. Threads run the compiled thread.js when this module is built, or the TypeScript source through tsx. A
+ * served. Threads run thread.js, or thread.ts from source (src/util/worker.ts). A
  * thread that dies takes only its current job with it (that job fails, with the reason); a fresh thread replaces it.
  * Closing asks each idle thread to dispose its backends and exit (a thread with an open WebGPU device does not exit by
  * itself), and terminates any that is still running a job or does not exit within CLOSE_GRACE_MS.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../util/worker.js';
 import type { SweepJob, SweepJobResult } from './jobs.js';
 
 /** How long a closing thread may take to dispose its backends before it is terminated. */
@@ -33,20 +34,6 @@ interface Slot {
   current: Pending | null;
 }
 
-/** Built (this module is dist/sweep/pool.js), threads load the compiled thread.js directly. */
-const COMPILED = import.meta.url.endsWith('.js');
-
-/** From source (vitest, tsx): an eval'd CommonJS bootstrap registers tsx's loader, then imports the TypeScript entry. */
-function bootstrapCode(): string {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./thread.ts', import.meta.url).href;
-  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); }).catch((e) => { console.error(e); process.exit(1); });`;
-}
-
-function newThread(): Worker {
-  return COMPILED ? new Worker(new URL('./thread.js', import.meta.url)) : new Worker(bootstrapCode(), { eval: true });
-}
-
 export class ThreadPool implements JobExecutor {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
@@ -61,7 +48,7 @@ export class ThreadPool implements JobExecutor {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: newThread(), ready: false, current: null };
+    const slot: Slot = { worker: startWorker(import.meta.url, 'thread'), ready: false, current: null };
     slot.worker.on('message', (msg: { ready?: true; id?: number; ok?: boolean; result?: SweepJobResult; error?: string }) => {
       if (msg.ready) {
         slot.ready = true;
