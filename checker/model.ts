@@ -1,7 +1,7 @@
 /**
  * The model as exact numbers. Parses the safetensors file itself (8-byte little-endian header length, JSON header,
  * raw little-endian tensors), turns every float32 bit pattern into an exact dyadic, and computes the path matrices of
- * SPEC §1 exactly. Only 1-layer, 1-head, attention-only models with TransformerLens names and zero biases are
+ * SPEC §1 exactly, biases folded in. Only 1-layer, 1-head, attention-only models with TransformerLens names are
  * accepted; anything else is a rejection that says why.
  */
 import { ensure, reject } from './errors.js';
@@ -30,7 +30,11 @@ export interface ExactModel extends Shape {
   EQKE: Mat;
   /** V×K, query × key position: (E + P[K−1]) W_Q W_Kᵀ Pᵀ. */
   EQKP: Mat;
-  /** The weights (E_q = E + P[K−1]), for rules that bound products without forming them (subcubic). */
+  /**
+   * The weights, for rules that bound products without forming them (subcubic), with the biases folded in (SPEC §1):
+   * Eq·Q = E_q W_Q + 1 b_Q and Eq·U = EU. Without biases Eq = E + P[K−1], Q = W_Q, U = W_U; with any nonzero bias
+   * Eq = [E + P[K−1] | 1], Q = [W_Q ; b_Q], U = [W_U ; c] (one more residual dimension).
+   */
   weights: { E: Mat; Eq: Mat; Q: Mat; K: Mat; U: Mat };
 }
 
@@ -46,8 +50,8 @@ const WEIGHTS = {
   O: 'blocks.0.attn.W_O',
   U: 'unembed.W_U',
 } as const;
-/** Accepted only when every entry is exactly zero (+0 or −0). */
-const BIASES = ['blocks.0.attn.b_Q', 'blocks.0.attn.b_K', 'blocks.0.attn.b_V', 'blocks.0.attn.b_O', 'unembed.b_U'];
+/** TransformerLens's biases (SPEC §1): absent means zero. */
+const BIASES = { bQ: 'blocks.0.attn.b_Q', bK: 'blocks.0.attn.b_K', bV: 'blocks.0.attn.b_V', bO: 'blocks.0.attn.b_O', bU: 'unembed.b_U' } as const;
 /** TransformerLens's attention buffers (SPEC §1): the mask is read and must leave the last query every position. */
 const MASK = 'blocks.0.attn.mask';
 const IGNORE = 'blocks.0.attn.IGNORE';
@@ -128,7 +132,7 @@ function checkMetadata(value: unknown): void {
 
 /** One tensor's header entry: exactly dtype, shape and data_offsets, a known name and dtype, a matching byte length. */
 function tensorEntry(name: string, value: unknown, dataStart: number, fileLen: number): Entry {
-  ensure(name === MASK || name === IGNORE || Object.values(WEIGHTS).includes(name as never) || BIASES.includes(name), null, RULE,
+  ensure(name === MASK || name === IGNORE || [...Object.values(WEIGHTS), ...Object.values(BIASES)].includes(name as never), null, RULE,
     `unexpected tensor ${JSON.stringify(name)}: only 1-layer, 1-head, attention-only models are supported`);
   const keys = typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value).sort().join() : '';
   ensure(keys === 'data_offsets,dtype,shape', null, RULE, `tensor ${name}: the entry must hold exactly dtype, shape and data_offsets`);
@@ -244,11 +248,20 @@ export function lin(A: Mat, B: Mat, sign: bigint, ops: Ops): Mat {
   return { ...A, exp, num: rescale(A, exp).num.map((x, i) => x + sign * b[i]) };
 }
 
+/** [A ; B]: the rows of A, then those of B (as many columns), over the larger exponent. */
+function below(A: Mat, B: Mat): Mat {
+  const exp = Math.max(A.exp, B.exp);
+  return { rows: A.rows + B.rows, cols: A.cols, exp, num: [...rescale(A, exp).num, ...rescale(B, exp).num] };
+}
+
+/** The 1×cols row with every entry x (an integer). */
+const constantRow = (cols: number, x: bigint): Mat => ({ rows: 1, cols, exp: 0, num: new Array<bigint>(cols).fill(x) });
+
 /** The matrix of `rows` rows, each row r of A (r = 0 when A is a row vector): a vector broadcast over rows. */
 export const repeatRow = (A: Mat, r: number, rows: number): Mat =>
   ({ rows, cols: A.cols, exp: A.exp, num: Array.from({ length: rows * A.cols }, (_, i) => A.num[r * A.cols + (i % A.cols)]) });
 
-/** V, K, d_model and d_head, once every weight has its shape and every bias is zero. */
+/** V, K, d_model and d_head, once every weight and bias present has its shape. */
 function dimensions(tensors: Map<string, Tensor>): Shape {
   const shape = (name: string, rank: number): number[] => {
     const t = tensors.get(name) ?? fail(`missing tensor ${name}`);
@@ -264,14 +277,12 @@ function dimensions(tensors: Map<string, Tensor>): Shape {
   const expect: [string, number[]][] = [
     [WEIGHTS.P, [k, dModel]], [WEIGHTS.Q, [1, dModel, dHead]], [WEIGHTS.K, [1, dModel, dHead]],
     [WEIGHTS.V, [1, dModel, dHead]], [WEIGHTS.O, [1, dHead, dModel]], [WEIGHTS.U, [dModel, vocab]],
+    [BIASES.bQ, [1, dHead]], [BIASES.bK, [1, dHead]], [BIASES.bV, [1, dHead]], [BIASES.bO, [dModel]], [BIASES.bU, [vocab]],
   ];
   for (const [name, dims] of expect) {
+    if (!tensors.has(name) && Object.values(BIASES).includes(name as never)) continue;
     const s = shape(name, dims.length);
     ensure(s.every((d, i) => d === dims[i]), null, RULE, `tensor ${name} has shape [${s}], expected [${dims}]`);
-  }
-  for (const name of BIASES) {
-    const t = tensors.get(name);
-    ensure(!t || t.bits.every((b) => (b & 0x7fffffff) === 0), null, RULE, `bias ${name} is nonzero: biases are not supported`);
   }
   return { vocab, k, dModel, dHead };
 }
@@ -287,25 +298,39 @@ export function loadExactModel(bytes: Uint8Array, ops: Ops, sha256: string): Exa
   // early converts nothing, and a subcubic check forms few of the products.
   const memo = new Map<string, Mat>();
   const lazy = (key: string, f: () => Mat): Mat => memo.get(key) ?? memo.set(key, f()).get(key)!;
-  // Each weight over its last two dimensions (W_Q, W_K, W_V, W_O: the one head's), in WEIGHTS's order.
+  // Each weight over its last two dimensions (W_Q, W_K, W_V, W_O: the one head's), in WEIGHTS's order; each bias
+  // as a row vector (zero when absent).
   const [WE, WP, WQ, WK, WV, WO, WU] = Object.values(WEIGHTS).map((name) => () => lazy(name, () => {
     const { bits, shape } = tensors.get(name)!;
     return dyadicMatrix(bits, shape[shape.length - 2], shape[shape.length - 1]);
   }));
-  // E_q = E + P[K−1] (each row of E plus P's last row).
-  const Eq = () => lazy('Eq', () => lin(WE(), repeatRow(WP(), k - 1, vocab), 1n, ops));
+  const bias = (name: string, cols: number) => lazy(name, () => dyadicMatrix(tensors.get(name)?.bits ?? new Uint32Array(cols), 1, cols));
+  const biased = Object.values(BIASES).some((name) => tensors.get(name)?.bits.some((b) => (b & 0x7fffffff) !== 0));
+  // E_q = E + P[K−1] (each row of E plus P's last row), then the folded weights of ExactModel.weights: with biases,
+  // c = (b_V W_O + b_O) W_U + b_U is the logit shift that attention passes on unchanged (its weights sum to 1).
+  const Eq = () => lazy('Eq', () => {
+    const EP = lin(WE(), repeatRow(WP(), k - 1, vocab), 1n, ops);
+    return biased ? transpose(below(transpose(EP), constantRow(vocab, 1n))) : EP;
+  });
+  const Q = () => lazy('Q', () => (biased ? below(WQ(), bias(BIASES.bQ, dims.dHead)) : WQ()));
+  const U = () => lazy('U', () => {
+    if (!biased) return WU();
+    const bVO = lin(matmul(bias(BIASES.bV, dims.dHead), WO(), ops), bias(BIASES.bO, dims.dModel), 1n, ops);
+    return below(WU(), lin(matmul(bVO, WU(), ops), bias(BIASES.bU, vocab), 1n, ops));
+  });
   const VOU = () => lazy('VOU', () => matmul(matmul(WV(), WO(), ops), WU(), ops));
-  const EqQK = () => lazy('EqQK', () => matmul(Eq(), matmul(WQ(), transpose(WK()), ops), ops));
+  // Eq·Q = E_q W_Q + 1 b_Q: the score terms with b_K do not depend on the key and cancel in the softmax (SPEC §1).
+  const EqQK = () => lazy('EqQK', () => matmul(Eq(), matmul(Q(), transpose(WK()), ops), ops));
   return {
     ...dims,
     sha256,
-    get EU() { return lazy('EU', () => matmul(Eq(), WU(), ops)); },
+    get EU() { return lazy('EU', () => matmul(Eq(), U(), ops)); },
     get EVOU() { return lazy('EVOU', () => matmul(WE(), VOU(), ops)); },
     get PVOU() { return lazy('PVOU', () => matmul(WP(), VOU(), ops)); },
     get EQKE() { return lazy('EQKE', () => matmul(EqQK(), transpose(WE()), ops)); },
-    // K is small: E_q·(W_Q·(W_Kᵀ·Pᵀ)) costs O(V·d·K + d²K), far below forming E_q W_Q W_Kᵀ (V·d²).
-    get EQKP() { return lazy('EQKP', () => matmul(Eq(), matmul(WQ(), matmul(transpose(WK()), transpose(WP()), ops), ops), ops)); },
-    weights: { get E() { return WE(); }, get Eq() { return Eq(); }, get Q() { return WQ(); }, get K() { return WK(); }, get U() { return WU(); } },
+    // K is small: Eq·(Q·(W_Kᵀ·Pᵀ)) costs O(V·d·K + d²K), far below forming Eq·Q·W_Kᵀ (V·d²).
+    get EQKP() { return lazy('EQKP', () => matmul(Eq(), matmul(Q(), matmul(transpose(WK()), transpose(WP()), ops), ops), ops)); },
+    weights: { get E() { return WE(); }, get Eq() { return Eq(); }, get Q() { return Q(); }, get K() { return WK(); }, get U() { return U(); } },
   };
 }
 

@@ -41,13 +41,14 @@
  * checks that every m in 0..V−1 was counted exactly once before the V^K comparison.
  *
  * Work: bruteForceWork bounds the operations of the float path from V and K alone, and the step stops, not decided,
- * beyond ctx.workLimit before any table is built; the slow path is bounded as it runs (countMax: each max gets its
- * share of what the limit leaves), so the whole count stays within ctx.workLimit.
+ * when that bound over limits.FLOAT_OPS_PER_WORK exceeds ctx.workLimit, before any table is built; the slow path is
+ * bounded as it runs (countMax: each max gets its share of what the limit leaves), so the whole count stays within
+ * ctx.workLimit (float operations weighed at 1/FLOAT_OPS_PER_WORK).
  */
 import type { StepContext } from '../context.js';
 import { bitLength, abs } from '../arith/exact.js';
 import { ensure, ensureWithin } from '../errors.js';
-import { MAX_BRUTE_FORCE_SEQUENCES } from '../limits.js';
+import { FLOAT_OPS_PER_WORK, MAX_BRUTE_FORCE_SEQUENCES } from '../limits.js';
 import { logitPaths } from '../model.js';
 import { ensureWork, pathWork, type Shape } from '../work.js';
 
@@ -76,7 +77,7 @@ export interface BruteForceData {
   PVOU: bigint[];
   wHi: bigint[];
   wLo: bigint[];
-  /** Operations left for the slow path of the whole count: the work limit less bruteForceWork. */
+  /** Operations left for the slow path of the whole count: the work limit less the float path's weighed estimate. */
   slowBudget: number;
 }
 
@@ -85,7 +86,7 @@ export interface BruteForceData {
  * paths it forms: per (m, q) its tables, 2V per level entry (≤ n^d at depth d), V per extended prefix, 2V per
  * visited sequence (Σ_q visited(m, q) = (m+1)^K − m^K). The slow path (6K per output whose float bracket does not
  * decide) is not in it: countMax bounds it as it goes, by the share of ctx.workLimit − this that its max m's
- * sequences are of V^K, so that the whole count stays within the work limit. Exact: V^K ≤ 2^28 (checked first),
+ * sequences are of V^K, so that the whole count stays within the work limit. Exact: V^K ≤ 2^31 (checked first),
  * so every term is below 2^53.
  */
 export function bruteForceWork(shape: Shape): number {
@@ -113,8 +114,8 @@ export function bruteForceData(step: BruteForceCountStep, ctx: StepContext): Bru
   ensure(tE.source === 'EQKE' && tP.source === 'EQKP', at, RULE, 'expE must be a table over EQKE and expP over EQKP');
   const total = BigInt(V) ** BigInt(K);
   ensureWithin(total <= BigInt(MAX_BRUTE_FORCE_SEQUENCES), at, RULE, `V^K = ${total} exceeds the limit ${MAX_BRUTE_FORCE_SEQUENCES}`);
-  const work = bruteForceWork(model);
-  ensureWork(ctx, RULE, work, 'a brute-force count');
+  const work = Math.ceil(bruteForceWork(model) / FLOAT_OPS_PER_WORK);
+  ensureWork(ctx, RULE, work, `a brute-force count (float64 operations weighed at 1/${FLOAT_OPS_PER_WORK})`);
 
   // Bit budgets: K·2^(CB+WB) ≤ 2^52.
   const logK = bitLength(BigInt(K - 1));
@@ -306,7 +307,7 @@ export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n:
      * Position d of the non-query positions 0..K−2, given acc (the prefix's upper sums, set from xFrom on); mSeen:
      * whether m occurs before d. Outputs x < xFrom passed the parent's test acc[x] + rest[d−1][x] < 0, which bounds
      * this level's tests for them (rest[d−1][x] ≥ T[d−1][t][x] + rest[d][x]), so scans start at xFrom. Sizes are
-     * below V^K ≤ 2^28 (checked), so every count is an exact integer.
+     * below V^K ≤ 2^31 (checked), so every count is an exact integer.
      */
     const level = (d: number, mSeen: boolean, xFrom: number): void => {
       const acc = accs[d];

@@ -92,7 +92,7 @@ const ERROR_NAMES: Record<string, string> = {
 function variantsOf(s: SubcubicCountStep, ctx: StepContext, rd: Reader): { directs: string[]; attentions: string[]; error: string } | null {
   const directs = s.eu.mode === 'exact-row' ? ['max_diff_exact'] : s.eu.mode === 'exact-global' ? ['global_max_diff_exact']
     : s.eu.mu === undefined ? ['max_diff']
-      : isMeanRow(rd.wit([s.eu.mu], 1, ctx.model.dModel, 'eu.mu'), ctx) ? ['mean_query+max_diff', 'svd_query+max_diff'] : ['svd_query+max_diff'];
+      : isMeanRow(rd.wit([s.eu.mu], 1, ctx.model.weights.Eq.cols, 'eu.mu'), ctx) ? ['mean_query+max_diff', 'svd_query+max_diff'] : ['svd_query+max_diff'];
   const attentions = s.abar.flat().every((x) => rd.num(x) === 0n) ? ['mean_query+diff', 'drop_average_query_per_output_logit_reasoning'] : ['mean_query+diff'];
   const error = ERROR_NAMES[errorKey(s.eqke)];
   return error === undefined ? null : { directs, attentions, error };
@@ -121,7 +121,8 @@ function isMeanRow(mu: Mat, ctx: StepContext): boolean {
 
 /** An upper estimate of the ops this step counts, from shapes and modes only (before any path matrix is formed). */
 function subcubicWork(s: SubcubicCountStep, M: Shape): number {
-  const { vocab: V, k: K, dModel: d, dHead: h } = M;
+  const { vocab: V, k: K, dHead: h } = M;
+  const d = M.dModel + 1; // with biases folded in, the weights have one more residual dimension (SPEC §1)
   const n = Math.max(V, d, h);
   let w = pathWork(M, 'EVOU') + pathWork(M, 'PVOU') + pathWork(M, 'EQKP');
   w += s.eu.mode === 'factored' ? matmulWork(1, d, V) + 8 * V * d : pathWork(M, 'EU') + 4 * V * V;
@@ -144,7 +145,7 @@ function directPath(s: SubcubicCountStep, ctx: StepContext, rd: Reader): { Ebar:
   const W = M.weights;
   const Ebar = constant(1, V, ZERO);
   if (s.eu.mode === 'factored') {
-    const mu = s.eu.mu === undefined ? null : rd.wit([s.eu.mu], 1, M.dModel, 'eu.mu');
+    const mu = s.eu.mu === undefined ? null : rd.wit([s.eu.mu], 1, W.Eq.cols, 'eu.mu');
     return { Ebar: mu ? matmul(mu, W.U, ops) : Ebar, delta: spread(W.Eq, rowRange(W.U, ops), mu, ZERO, ops) };
   }
   const delta = rowRange(M.EU, ops);
@@ -156,10 +157,10 @@ function directPath(s: SubcubicCountStep, ctx: StepContext, rd: Reader): { Ebar:
 
 function factoredAttention(eq: Factored, ctx: StepContext, rd: Reader): { Et: Mat; err: Mat } {
   const { model: M, ops } = ctx;
-  const { vocab: V, dModel: d, dHead: h } = M;
   const W = M.weights;
+  // The residual width is W.Eq.cols: d_model, or d_model + 1 with the biases folded in (SPEC §1).
   const X = [W.Eq, W.Q, transpose(W.K), transpose(W.E)];
-  const dims = [[V, d], [d, h], [h, d], [d, V]];
+  const dims = X.map((x) => [x.rows, x.cols]);
   ensure(Array.isArray(eq.peels) && eq.peels.length === 4, ctx.step, RULE, 'eqke.peels must have 4 entries');
   const Pl = eq.peels.map((p, i) => {
     if (p === null) return null;
@@ -168,7 +169,7 @@ function factoredAttention(eq: Factored, ctx: StepContext, rd: Reader): { Et: Ma
     return { a: rd.wit(p.a, dims[i][0], rk, `peel ${i + 1}.a`), b: rd.wit(p.b, rk, dims[i][1], `peel ${i + 1}.b`) };
   });
   const Fm = X.map((x, i) => { const p = Pl[i]; return p ? lin(x, matmul(p.a, p.b, ops), -1n, ops) : x; });
-  const Et = telescoped(X, Fm, Pl, V, ops);
+  const Et = telescoped(X, Fm, Pl, M.vocab, ops);
   ensure(eq.mu === undefined || eq.mu.length === 3, ctx.step, RULE, 'eqke.mu must have 3 entries');
   const mus = (eq.mu ?? [null, null, null]).map((v, i) => (v === null ? null : rd.wit([v], 1, dims[i][1], `eqke.mu[${i}]`)));
   return { Et, err: errorBound(eq, chains(Fm, ops), Fm, mus, ctx, rd) };

@@ -107,8 +107,10 @@ describe('safetensors parsing', () => {
     }, { __metadata__: { task: 'max-of-k' } }))).toBe('ok');
   });
 
-  it('rejects nonzero biases, unknown tensors, other dtypes, several heads, NaN weights and bad shapes', () => {
-    expect(load(safetensors({ ...weights(), 'blocks.0.attn.b_O': f32([2], [0, 1e-30]) }))).toMatch(/bias blocks.0.attn.b_O is nonzero/);
+  it('rejects biases of the wrong shape, unknown tensors, other dtypes, several heads, NaN weights and bad shapes', () => {
+    expect(load(safetensors({ ...weights(), 'blocks.0.attn.b_O': f32([2], [0, 1e-30]) }))).toBe('ok');
+    expect(load(safetensors({ ...weights(), 'blocks.0.attn.b_O': f32([3]) }))).toMatch(/tensor blocks.0.attn.b_O has shape \[3\], expected \[2\]/);
+    expect(load(safetensors({ ...weights(), 'blocks.0.attn.b_Q': f32([2]) }))).toMatch(/b_Q has shape \[2\], expected 2 dimensions/);
     expect(load(safetensors({ ...weights(), 'blocks.0.mlp.W_in': f32([2, 2]) }))).toMatch(/unexpected tensor/);
     expect(load(safetensors({ ...weights(), 'embed.W_E': { dtype: 'F16', shape: [3, 2], data: new Uint8Array(12) } }))).toMatch(/not F32/);
     expect(load(safetensors({ ...weights(), 'blocks.0.attn.W_Q': f32([2, 2, 2]) }))).toMatch(/2 attention heads/);
