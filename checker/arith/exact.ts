@@ -81,6 +81,13 @@ export function abs(a: bigint): bigint {
   return a < 0n ? -a : a;
 }
 
+/** C(n, k), exactly (each partial product C(n, i+1)·(i+1)! / i! is divisible by i + 1). */
+export function binomial(n: number, k: number): bigint {
+  let r = 1n;
+  for (let i = 0; i < k; i++) r = (r * BigInt(n - i)) / BigInt(i + 1);
+  return r;
+}
+
 /** Decimal expansion of p/q (p ≥ 0, q > 0, places ≥ 1) rounded down to `places` digits after the point. */
 export function decimalFloor(r: Rational, places: number): string {
   const digits = ((r.p * 10n ** BigInt(places)) / r.q).toString().padStart(places + 1, '0');

@@ -51,11 +51,12 @@
  * checked; it is exact for a certificate that verifies, and the step stops, not decided, beyond ctx.workLimit.
  */
 import type { StepContext } from '../context.js';
-import { bitLength, ceilDiv, ceilShift, floorShift, parseRational } from '../arith/exact.js';
+import { binomial, bitLength, ceilDiv, ceilShift, floorShift, parseRational } from '../arith/exact.js';
 import { ensure, reject } from '../errors.js';
 import { MAX_K, MAX_NUMBER_CHARS } from '../limits.js';
 import { logitPaths } from '../model.js';
 import { ensureWork, pathWork } from '../work.js';
+import { checkPositionOrder } from './position-order.js';
 
 export interface CubicCase {
   q: number;
@@ -76,12 +77,6 @@ export interface CubicCountStep {
 }
 
 const RULE = 'cubic-count';
-
-function binomial(n: number, k: number): bigint {
-  let r = 1n;
-  for (let i = 0; i < k; i++) r = (r * BigInt(n - i)) / BigInt(i + 1);
-  return r;
-}
 
 /**
  * A validated case: its index in step.cases, the good and joint bitmasks (hex, decoded where the case is checked, so
@@ -147,26 +142,15 @@ export function caseWork(V: number, K: number, c: number, qIsM: boolean, nGood: 
 
 /** Resolves the cited tables, checks positionOrder and the case split (duplicates, structure), bounds the work, builds the data. */
 export function cubicData(step: CubicCountStep, ctx: StepContext): CubicData {
-  const { model, ops } = ctx;
+  const { model } = ctx;
   const { vocab: V, k: K } = model;
   const at = ctx.step;
   const tE = ctx.resolve('expE', step.expE, 'exp-table');
   const tP = ctx.resolve('expP', step.expP, 'exp-table');
   ensure(tE.source === 'EQKE' && tP.source === 'EQKP', at, RULE, 'expE must be a table over EQKE and expP over EQKP');
 
-  // positionOrder[q]: the non-query positions 0..K−2, EQKP[q,·] non-decreasing along it.
+  checkPositionOrder(step.positionOrder, ctx, RULE);
   const order = step.positionOrder;
-  ensure(order.length === V, at, RULE, `positionOrder must have ${V} rows`);
-  for (let q = 0; q < V; q++) {
-    const row = order[q];
-    ensure(row.length === K - 1 && new Set(row).size === K - 1 && row.every((p) => p < K - 1), at, RULE,
-      `positionOrder[${q}] must be a permutation of the non-query positions 0..${K - 2}`);
-    for (let i = 1; i < row.length; i++) {
-      ops.add(1);
-      ensure(model.EQKP.num[q * K + row[i - 1]] <= model.EQKP.num[q * K + row[i]], at, RULE,
-        `positionOrder[${q}]: EQKP[${q}][${row[i - 1]}] > EQKP[${q}][${row[i]}]`);
-    }
-  }
 
   // Validate the case split, group it by m, and add up the work it will take.
   const seen = new Set<number>();

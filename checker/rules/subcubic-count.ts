@@ -24,13 +24,14 @@
  * ctx.workLimit.
  */
 import type { StepContext } from '../context.js';
-import { abs, ceilShift, parseInteger } from '../arith/exact.js';
+import { abs, binomial, ceilShift, parseInteger } from '../arith/exact.js';
 import { ensure, reject } from '../errors.js';
 import { lin, matmul, rescale, transpose, type Mat } from '../model.js';
 import { ensureWork, matmulWork, pathWork, type Shape } from '../work.js';
 import type { ExpGrid } from './exp-grid.js';
 import type { ExpTable } from './exp-table.js';
-import { add, at, binom, constant, max, min, mul, ONE, rowRange, spread, sub, ZERO, type Dy } from './subcubic-linalg.js';
+import { checkPositionOrder } from './position-order.js';
+import { add, at, constant, max, min, mul, ONE, rowRange, spread, sub, ZERO, type Dy } from './subcubic-linalg.js';
 
 type Vec = string[] | null;
 type Peel = { a: string[][]; b: string[][] } | null;
@@ -244,13 +245,10 @@ function rowNormBound(eq: Factored, chain: (i: number, j: number) => Mat, Fm: Ma
 
 function positionSums(s: SubcubicCountStep, ctx: StepContext, expP: ExpTable): { preLo: bigint[][]; sufHi: bigint[][] } {
   const { vocab: V, k: K } = ctx.model;
-  ensure(Array.isArray(s.positionOrder) && s.positionOrder.length === V, ctx.step, RULE, 'positionOrder needs one row per query');
-  const EQKP = ctx.model.EQKP.num;
+  checkPositionOrder(s.positionOrder, ctx, RULE);
   const preLo: bigint[][] = []; const sufHi: bigint[][] = [];
   for (let q = 0; q < V; q++) {
     const o = s.positionOrder[q];
-    ensure(Array.isArray(o) && o.length === K - 1 && [...o].sort((x, y) => x - y).every((p, i) => p === i), ctx.step, RULE, `positionOrder[${q}] is not a permutation of 0..K−2`);
-    for (let i = 0; i + 1 < o.length; i++) ensure(EQKP[q * K + o[i]] <= EQKP[q * K + o[i + 1]], ctx.step, RULE, `positionOrder[${q}] is not sorted by EQKP`);
     preLo.push([0n]); sufHi.push(new Array<bigint>(K).fill(0n));
     for (let i = 0; i < K - 1; i++) preLo[q].push(preLo[q][i] + expP.lo[q * K + o[i]]);
     for (let i = K - 2; i >= 0; i--) sufHi[q][i] = sufHi[q][i + 1] + expP.hi[q * K + o[i]];
@@ -368,5 +366,5 @@ function gapCase(q: number, g: number, mt: MaxToken, cell: Cell, t: { PM: Mat; W
   ensure(D.n > 0n && L1.n < 0n && L2.n < 0n, ctx.step, RULE, `${where}: largest wrong logit bound is not negative`);
   const free = o ? c : c - 1;
   ctx.ops.add(2 * free + 2);
-  return binom(K - 1, free) * BigInt(m - g + 1) ** BigInt(free);
+  return binomial(K - 1, free) * BigInt(m - g + 1) ** BigInt(free);
 }

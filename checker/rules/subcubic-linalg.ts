@@ -40,10 +40,3 @@ export function spread(X: Mat, bY: Mat, mu: Mat | null, rangeMu: Dy, ops: Ops): 
   const P = matmul({ ...D, num: D.num.map((x) => (x < 0n ? -x : x)) }, bY, ops);
   return lin(P, constant(P.rows, P.cols, rangeMu), 1n, ops);
 }
-
-/** C(n, r). */
-export function binom(n: number, r: number): bigint {
-  let b = 1n;
-  for (let i = 0; i < r; i++) b = (b * BigInt(n - i)) / BigInt(i + 1);
-  return b;
-}
