@@ -41,9 +41,9 @@
  * checks that every m in 0..V−1 was counted exactly once before the V^K comparison.
  *
  * Work: bruteForceWork bounds the operations of the float path from V and K alone, and the step stops, not decided,
- * when that bound over limits.FLOAT_OPS_PER_WORK exceeds ctx.workLimit, before any table is built; the slow path is
- * bounded as it runs (countMax: each max gets its share of what the limit leaves), so the whole count stays within
- * ctx.workLimit (float operations weighed at 1/FLOAT_OPS_PER_WORK).
+ * when that bound over limits.FLOAT_OPS_PER_WORK exceeds ctx.workLimit, before any table is built; the slow path
+ * (exact BigInt sums) is bounded as it runs by a budget of its own, ctx.workLimit: countMax gives each max its share
+ * of it, so the slow path stays within ctx.workLimit + 6K·V² whatever the split over threads.
  */
 import type { StepContext } from '../context.js';
 import { bitLength, abs } from '../arith/exact.js';
@@ -77,7 +77,7 @@ export interface BruteForceData {
   PVOU: bigint[];
   wHi: bigint[];
   wLo: bigint[];
-  /** Operations left for the slow path of the whole count: the work limit less the float path's weighed estimate. */
+  /** Operations the slow path of the whole count may use: the work limit (the float path is bounded apart). */
   slowBudget: number;
 }
 
@@ -85,8 +85,8 @@ export interface BruteForceData {
  * The operations the count adds (its ops.add calls) on its float path, bounded from V and K alone, and the logit
  * paths it forms: per (m, q) its tables, 2V per level entry (≤ n^d at depth d), V per extended prefix, 2V per
  * visited sequence (Σ_q visited(m, q) = (m+1)^K − m^K). The slow path (6K per output whose float bracket does not
- * decide) is not in it: countMax bounds it as it goes, by the share of ctx.workLimit − this that its max m's
- * sequences are of V^K, so that the whole count stays within the work limit. Exact: V^K ≤ 2^31 (checked first),
+ * decide) is not in it: countMax bounds it as it goes, by its max m's share of ctx.workLimit (see there).
+ * Exact: V^K ≤ 2^31 (checked first),
  * so every term is below 2^53.
  */
 export function bruteForceWork(shape: Shape): number {
@@ -136,7 +136,7 @@ export function bruteForceData(step: BruteForceCountStep, ctx: StepContext): Bru
   }
   ops.add(2 * V * V * K);
 
-  return { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo, slowBudget: ctx.workLimit - work };
+  return { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo, slowBudget: ctx.workLimit };
 }
 
 /**
@@ -166,9 +166,10 @@ export function checkVisited(m: number, q: number, K: number, visited: number, a
 export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n: number): void }): { good: bigint; visited: bigint } {
   const { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo } = d;
   const n = m + 1;
-  // This max's share of the slow-path budget: its sequences over V^K of it, floored (so the shares sum to at most
-  // the budget, up to the rounding of the ratio).
-  const slowBudget = Math.floor(d.slowBudget * ((n ** K - m ** K) / V ** K));
+  // This max's share of the slow-path budget: its sequences over V^K of it, floored, plus one sequence's worst case
+  // (6K for each of V outputs), so that a max with few sequences may still decide one. The shares sum to at most
+  // the budget + 6K·V² (up to the rounding of the ratio), and depend on m alone, never on the threads.
+  const slowBudget = Math.floor(d.slowBudget * ((n ** K - m ** K) / V ** K)) + 6 * K * V;
   let slowAll = 0;
   // Exact centred coefficients: cEU[q·V+x] (q ≤ m), cEV[t·V+x] (t ≤ m), cPV[p·V+x].
   const centre = (M: bigint[], rows: number) => {

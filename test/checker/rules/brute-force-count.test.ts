@@ -4,7 +4,7 @@ import { logitPaths } from '../../../checker/model.js';
 import { FLOAT_OPS_PER_WORK } from '../../../checker/limits.js';
 import type { StepContext } from '../../../checker/context.js';
 import { Ops } from '../../../checker/ops.js';
-import { bruteForceData, bruteForceWork, checkVisited, coverage } from '../../../checker/rules/brute-force-count.js';
+import { bruteForceData, bruteForceWork, checkVisited, countMax, coverage, type BruteForceData } from '../../../checker/rules/brute-force-count.js';
 import { solverModel } from '../../model/random-model.js';
 import { bruteForceCertificate, encode, expTableStep, floatCounts, tiny, tinyModel, type Tiny } from '../helpers.js';
 
@@ -133,5 +133,16 @@ describe('brute-force-count: coverage, work bound and progress', () => {
       expect(() => bruteForceData({ id: 'count', kind: 'brute-force-count', expE: 'e', expP: 'p' }, ctx))
         .toThrow(expect.objectContaining({ undecided: true, message: expect.stringMatching(/brute-force count \(float64 operations weighed at 1\/64\) needs about .* above the work limit/) }));
     }
+  });
+
+  it('gives every max one sequence\'s exact fallback beyond its proportional share of the slow-path budget', () => {
+    // V = K = 2 with every path zero: each sequence ties (T_x = 0), so the float bracket never decides and each
+    // sequence takes the exact fallback for its one other output (6K = 12 operations). With no budget at all, max 0
+    // (one sequence) still decides within its allowance 6K·V = 24; max 1 (three sequences, 36) stops, not decided.
+    const zeros = (n: number) => new Array<bigint>(n).fill(0n);
+    const d: BruteForceData = { V: 2, K: 2, CB: 25, WB: 26, EU: zeros(4), EVOU: zeros(4), PVOU: zeros(4), wHi: new Array(8).fill(1n), wLo: new Array(8).fill(1n), slowBudget: 0 };
+    expect(countMax(d, 0, 'count', new Ops())).toEqual({ good: 0n, visited: 1n });
+    expect(() => countMax(d, 1, 'count', new Ops()))
+      .toThrow(expect.objectContaining({ undecided: true, message: expect.stringMatching(/exact fallback for max 1 needs more than its share 24/) }));
   });
 });
