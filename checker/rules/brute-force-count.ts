@@ -43,7 +43,7 @@
  * Work: bruteForceWork bounds the operations of the float path from V and K alone, and the step stops, not decided,
  * when that bound over limits.FLOAT_OPS_PER_WORK exceeds ctx.workLimit, before any table is built; the slow path
  * (exact BigInt sums) is bounded as it runs by a budget of its own, ctx.workLimit: countMax gives each max its share
- * of it, so the slow path stays within ctx.workLimit + 6K·V² whatever the split over threads.
+ * of it, so the slow path stays within 2·ctx.workLimit whatever the split over threads.
  */
 import type { StepContext } from '../context.js';
 import { bitLength, abs } from '../arith/exact.js';
@@ -166,10 +166,12 @@ export function checkVisited(m: number, q: number, K: number, visited: number, a
 export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n: number): void }): { good: bigint; visited: bigint } {
   const { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo } = d;
   const n = m + 1;
-  // This max's share of the slow-path budget: its sequences over V^K of it, floored, plus one sequence's worst case
-  // (6K for each of V outputs), so that a max with few sequences may still decide one. The shares sum to at most
-  // the budget + 6K·V² (up to the rounding of the ratio), and depend on m alone, never on the threads.
-  const slowBudget = Math.floor(d.slowBudget * ((n ** K - m ** K) / V ** K)) + 6 * K * V;
+  // This max's share of the slow-path budget L: its sequences' fraction of L, plus the fallback for two outputs of
+  // each of its sequences (12K each) up to L/V in all. Near-ties concentrate on small maxima, whose fraction of L is
+  // tiny (at V = 64, K = 5, 4 operations a sequence); a model tied everywhere needs V − 1 outputs a sequence and
+  // still stops at its first maxima. The share depends on m alone, never on the threads; the shares sum to ≤ 2L.
+  const seqs = n ** K - m ** K;
+  const slowBudget = Math.floor(d.slowBudget * (seqs / V ** K)) + Math.min(Math.floor(d.slowBudget / V), 12 * K * seqs);
   let slowAll = 0;
   // Exact centred coefficients: cEU[q·V+x] (q ≤ m), cEV[t·V+x] (t ≤ m), cPV[p·V+x].
   const centre = (M: bigint[], rows: number) => {

@@ -135,14 +135,15 @@ describe('brute-force-count: coverage, work bound and progress', () => {
     }
   });
 
-  it('gives every max one sequence\'s exact fallback beyond its proportional share of the slow-path budget', () => {
+  it('gives every max, beyond its proportional share of the slow-path budget L, two fallbacks a sequence up to L/V', () => {
     // V = K = 2 with every path zero: each sequence ties (T_x = 0), so the float bracket never decides and each
-    // sequence takes the exact fallback for its one other output (6K = 12 operations). With no budget at all, max 0
-    // (one sequence) still decides within its allowance 6K·V = 24; max 1 (three sequences, 36) stops, not decided.
+    // sequence takes the exact fallback for its one other output (6K = 12 operations). With L = 16, max 0 (1 of 4
+    // sequences) gets ⌊16/4⌋ + min(8, 24) = 12 and decides; max 1 (3 sequences, 36 operations) gets 12 + min(8, 72) =
+    // 20 and stops, not decided.
     const zeros = (n: number) => new Array<bigint>(n).fill(0n);
-    const d: BruteForceData = { V: 2, K: 2, CB: 25, WB: 26, EU: zeros(4), EVOU: zeros(4), PVOU: zeros(4), wHi: new Array(8).fill(1n), wLo: new Array(8).fill(1n), slowBudget: 0 };
+    const d: BruteForceData = { V: 2, K: 2, CB: 25, WB: 26, EU: zeros(4), EVOU: zeros(4), PVOU: zeros(4), wHi: new Array(8).fill(1n), wLo: new Array(8).fill(1n), slowBudget: 16 };
     expect(countMax(d, 0, 'count', new Ops())).toEqual({ good: 0n, visited: 1n });
     expect(() => countMax(d, 1, 'count', new Ops()))
-      .toThrow(expect.objectContaining({ undecided: true, message: expect.stringMatching(/exact fallback for max 1 needs more than its share 24/) }));
+      .toThrow(expect.objectContaining({ undecided: true, message: expect.stringMatching(/exact fallback for max 1 needs more than its share 20/) }));
   });
 });
