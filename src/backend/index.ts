@@ -1,5 +1,5 @@
 /**
- * Compute backends (DESIGN.md §7). Callers create a registry with `createBackendRegistry()`, pass it where kernels run,
+ * Compute backends (docs/architecture.md §5). Callers create a registry with `createBackendRegistry()`, pass it where kernels run,
  * and open one backend from it:
  *
  *   const registry = createBackendRegistry();

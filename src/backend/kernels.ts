@@ -1,5 +1,5 @@
 /**
- * The kernel contract (DESIGN.md §7): one name per kernel with its typed input and output. Every backend implements
+ * The kernel contract (docs/architecture.md §5): one name per kernel with its typed input and output. Every backend implements
  * these signatures; the CPU backend is the reference and the conformance suite (test/backend/conformance.test.ts)
  * holds the others to it. Results from any backend other than the CPU one are hints: nothing here is trusted by the
  * checker.

@@ -1,5 +1,5 @@
 /**
- * The backend registry (DESIGN.md §7, STYLE.md §6 item 12): an object, created by the caller and passed in
+ * The backend registry (docs/architecture.md §5): an object, created by the caller and passed in
  * explicitly, mapping each backend name to a provider that opens it and to that backend's kernel implementations.
  * There is no global registry and no side-effect registration. A kernel missing from a backend throws naming both.
  */

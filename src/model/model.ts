@@ -32,9 +32,23 @@ export interface Model {
   WO: Float32Array;
   /** [d, V]. */
   WU: Float32Array;
+  /** Absent when every bias is zero (the paper's recipe freezes them there). */
+  biases?: Biases;
   metadata: Record<string, string>;
   /** SHA-256 (hex) of the model file: the model's identity in every certificate. */
   sha256: string;
+}
+
+/** TransformerLens's biases of the one head, the output projection and the unembedding (SPEC §1). */
+export interface Biases {
+  /** [d_head] each (head 0 of TransformerLens's [n_heads, d_head]). */
+  bQ: Float32Array;
+  bK: Float32Array;
+  bV: Float32Array;
+  /** [d]. */
+  bO: Float32Array;
+  /** [V]. */
+  bU: Float32Array;
 }
 
 export const TENSOR_NAMES = {
@@ -47,8 +61,14 @@ export const TENSOR_NAMES = {
   WU: 'unembed.W_U',
 } as const;
 
-/** Bias tensors are accepted only when every entry is exactly zero (the paper freezes them at zero). */
-const BIAS_NAMES = ['blocks.0.attn.b_Q', 'blocks.0.attn.b_K', 'blocks.0.attn.b_V', 'blocks.0.attn.b_O', 'unembed.b_U'];
+/** Bias tensor names; an absent bias is zero. */
+export const BIAS_NAMES = {
+  bQ: 'blocks.0.attn.b_Q',
+  bK: 'blocks.0.attn.b_K',
+  bV: 'blocks.0.attn.b_V',
+  bO: 'blocks.0.attn.b_O',
+  bU: 'unembed.b_U',
+} as const;
 
 /** TransformerLens's attention buffers, stored beside the weights: read and checked by checkAttentionBuffers. */
 const MASK = 'blocks.0.attn.mask';
@@ -81,7 +101,7 @@ export function parseModel(bytes: Uint8Array): Model {
   for (const name of file.tensors.keys()) {
     if (name === MASK) throw new ModelFormatError(`tensor ${MASK}: dtype F32 is not supported (only BOOL or U8)`);
     if (name === IGNORE) continue;
-    const known = (Object.values(TENSOR_NAMES) as string[]).includes(name) || BIAS_NAMES.includes(name);
+    const known = (Object.values(TENSOR_NAMES) as string[]).includes(name) || (Object.values(BIAS_NAMES) as string[]).includes(name);
     if (!known) throw new ModelFormatError(`unsupported architecture: unexpected tensor ${name} (only 1-layer, attention-only, 1-head models without LayerNorm)`);
   }
   const WE = get(TENSOR_NAMES.WE);
@@ -122,10 +142,7 @@ export function parseModel(bytes: Uint8Array): Model {
       if (!Number.isFinite(t.data[i])) throw new ModelFormatError(`tensor ${name}: entry ${i} is ${t.data[i]} (weights must be finite)`);
     }
   }
-  for (const name of BIAS_NAMES) {
-    const t = file.tensors.get(name);
-    if (t && t.data.some((x) => x !== 0)) throw new ModelFormatError(`tensor ${name} is nonzero: biases are not supported (the paper's models freeze them at zero)`);
-  }
+  const biases = readBiases(file, { vocab, dModel, dHead });
   const metaK = file.metadata.k;
   if (metaK !== undefined && metaK !== String(k)) throw new ModelFormatError(`__metadata__.k = ${metaK} disagrees with pos_embed.W_pos (K=${k})`);
   const task = file.metadata.task;
@@ -133,9 +150,34 @@ export function parseModel(bytes: Uint8Array): Model {
   return {
     config: { k, vocab, dModel, dHead },
     WE: WE.data, Wpos: Wpos.data, WQ: WQ.data, WK: WK.data, WV: WV.data, WO: WO.data, WU: WU.data,
+    ...(biases ? { biases } : {}),
     metadata: file.metadata,
     sha256: sha256Hex(bytes),
   };
+}
+
+/** TransformerLens's bias shapes: b_Q, b_K, b_V [1, d_head] (one head), b_O [d_model], b_U [V]. */
+function biasShapes(dims: { vocab: number; dModel: number; dHead: number }): Record<keyof Biases, number[]> {
+  const { vocab, dModel, dHead } = dims;
+  return { bQ: [1, dHead], bK: [1, dHead], bV: [1, dHead], bO: [dModel], bU: [vocab] };
+}
+
+/** The biases, each of its TransformerLens shape (an absent one is zero); undefined when every entry is zero. */
+function readBiases(file: SafetensorsFile, dims: { vocab: number; dModel: number; dHead: number }): Biases | undefined {
+  const shapes = biasShapes(dims);
+  const biases = {} as Biases;
+  let nonzero = false;
+  for (const key of Object.keys(BIAS_NAMES) as (keyof Biases)[]) {
+    const name = BIAS_NAMES[key];
+    const shape = shapes[key];
+    const t = file.tensors.get(name);
+    if (t && (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i]))) {
+      throw new ModelFormatError(`tensor ${name}: shape [${t.shape.join(', ')}] is inconsistent with V=${dims.vocab}, d_model=${dims.dModel}, d_head=${dims.dHead}; expected [${shape.join(', ')}]`);
+    }
+    biases[key] = t ? t.data : new Float32Array(shape[shape.length - 1]);
+    nonzero ||= biases[key].some((x) => x !== 0);
+  }
+  return nonzero ? biases : undefined;
 }
 
 /**
@@ -157,7 +199,10 @@ function checkAttentionBuffers(file: SafetensorsFile, k: number): void {
   if (ignore && ignore.shape.length !== 0) throw new ModelFormatError(`tensor ${IGNORE}: shape [${ignore.shape.join(', ')}] is not a scalar []`);
 }
 
-/** Serializes a model with TransformerLens names and zero biases; metadata always records task, K, V and d_head. */
+/**
+ * Serializes a model with TransformerLens names; the five bias tensors are written only when the model has biases (a
+ * model without them is the same bytes as before biases were supported). Metadata always records task, K, V and d_head.
+ */
 export function serializeModel(model: Omit<Model, 'sha256'>): Uint8Array {
   const { k, vocab, dModel, dHead } = model.config;
   const tensors = new Map<string, RawTensor>([
@@ -169,6 +214,11 @@ export function serializeModel(model: Omit<Model, 'sha256'>): Uint8Array {
     [TENSOR_NAMES.WO, { dtype: 'F32', shape: [1, dHead, dModel], data: model.WO }],
     [TENSOR_NAMES.WU, { dtype: 'F32', shape: [dModel, vocab], data: model.WU }],
   ]);
+  const { biases } = model;
+  if (biases) {
+    const shapes = biasShapes(model.config);
+    for (const key of Object.keys(BIAS_NAMES) as (keyof Biases)[]) tensors.set(BIAS_NAMES[key], { dtype: 'F32', shape: shapes[key], data: biases[key] });
+  }
   const metadata = { ...model.metadata, task: 'max-of-k', k: String(k), vocab: String(vocab), d_model: String(dModel), d_head: String(dHead), n_heads: '1' };
   return serializeSafetensors(tensors, metadata);
 }

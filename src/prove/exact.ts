@@ -85,19 +85,31 @@ export function toDouble(A: DyadicMatrix, i: number): number {
 }
 
 export interface ExactQK {
-  /** V×V: (E + P[K−1]) W_Q W_Kᵀ Eᵀ. */
+  /** V×V: ((E + P[K−1]) W_Q + 1 b_Q) W_Kᵀ Eᵀ. */
   EQKE: DyadicMatrix;
-  /** V×K: (E + P[K−1]) W_Q W_Kᵀ Pᵀ. */
+  /** V×K: ((E + P[K−1]) W_Q + 1 b_Q) W_Kᵀ Pᵀ. */
   EQKP: DyadicMatrix;
 }
 
 export interface ExactOV {
-  /** V×V: (E + P[K−1]) W_U. */
+  /** V×V: (E + P[K−1]) W_U + 1 c, c = (b_V W_O + b_O) W_U + b_U. */
   EU: DyadicMatrix;
   /** V×V: E W_V W_O W_U. */
   EVOU: DyadicMatrix;
   /** K×V: P W_V W_O W_U. */
   PVOU: DyadicMatrix;
+}
+
+/** A + sign·B (same shape), over the larger of the two shifts. */
+function lin(A: DyadicMatrix, B: DyadicMatrix, sign: bigint): DyadicMatrix {
+  const shift = Math.max(A.shift, B.shift);
+  const b = rescale(B, shift).num;
+  return { ...A, shift, num: rescale(A, shift).num.map((x, i) => x + sign * b[i]) };
+}
+
+/** A with the 1×cols row vector `row` added to each of its rows. */
+function addRowD(A: DyadicMatrix, row: DyadicMatrix): DyadicMatrix {
+  return lin(A, { ...row, rows: A.rows, num: Array.from({ length: A.rows * A.cols }, (_, i) => row.num[i % A.cols]) }, 1n);
 }
 
 function weights(model: Model) {
@@ -115,10 +127,25 @@ function weights(model: Model) {
   };
 }
 
+/** The exact logit bias row c = (b_V W_O + b_O) W_U + b_U (1×V); null for a model without biases. */
+function exactLogitBias(model: Model): DyadicMatrix | null {
+  const b = model.biases;
+  if (!b) return null;
+  const { vocab: V, dModel: d, dHead: h } = model.config;
+  const resid = lin(multiply(fromFloats(b.bV, 1, h), fromFloats(model.WO, h, d)), fromFloats(b.bO, 1, d), 1n);
+  return lin(multiply(resid, fromFloats(model.WU, d, V)), fromFloats(b.bU, 1, V), 1n);
+}
+
+/** The exact query rows E_q W_Q + 1 b_Q (V×d_head). */
+function exactQueryRows(model: Model, Eq: DyadicMatrix, WQ: DyadicMatrix): DyadicMatrix {
+  const EqQ = multiply(Eq, WQ);
+  return model.biases ? addRowD(EqQ, fromFloats(model.biases.bQ, 1, model.config.dHead)) : EqQ;
+}
+
 /** The exact query-key path matrices. */
 export function exactQK(model: Model): ExactQK {
   const w = weights(model);
-  const QK = multiply(multiply(w.Eq, w.WQ), transposeD(w.WK));
+  const QK = multiply(exactQueryRows(model, w.Eq, w.WQ), transposeD(w.WK));
   return { EQKE: multiply(QK, transposeD(w.E)), EQKP: multiply(QK, transposeD(w.P)) };
 }
 
@@ -126,5 +153,7 @@ export function exactQK(model: Model): ExactQK {
 export function exactOV(model: Model): ExactOV {
   const w = weights(model);
   const VOU = multiply(w.WV, multiply(w.WO, w.WU));
-  return { EU: multiply(w.Eq, w.WU), EVOU: multiply(w.E, VOU), PVOU: multiply(w.P, VOU) };
+  const EU = multiply(w.Eq, w.WU);
+  const c = exactLogitBias(model);
+  return { EU: c ? addRowD(EU, c) : EU, EVOU: multiply(w.E, VOU), PVOU: multiply(w.P, VOU) };
 }

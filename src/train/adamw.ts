@@ -16,7 +16,7 @@ export interface AdamWOptions {
   weightDecay: number;
 }
 
-/** torch.optim.AdamW's defaults, which are also the paper's settings (PAPER.md §1). */
+/** torch.optim.AdamW's defaults, which are also the paper's settings (docs/paper.md §3.1). */
 export const ADAMW_DEFAULTS: AdamWOptions = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
 
 export class AdamW {

@@ -1,7 +1,7 @@
 /**
- * The paper's training recipe (PAPER.md §1, DESIGN.md §7), deterministic from one integer seed:
- * 1 layer, 1 head, attention only, no LayerNorm, zero frozen biases; every weight matrix drawn from
- * normal(0, 0.8/sqrt(d_model)); AdamW (lr 1e-3, betas 0.9/0.999, eps 1e-8, weight decay 0.01); batch 128 of fresh
+ * The paper's training recipe (docs/paper.md §3.1), deterministic from one integer seed:
+ * 1 layer, 1 head, attention only, no LayerNorm, zero frozen biases (or, with `biases`, biases trained from zero, as
+ * TransformerLens initialises them); every weight matrix drawn from normal(0, 0.8/sqrt(d_model)); AdamW (lr 1e-3, betas 0.9/0.999, eps 1e-8, weight decay 0.01); batch 128 of fresh
  * iid uniform sequences per step for 3000 steps; loss on the last position only.
  *
  * Randomness comes from two independent streams of src/train/rng.ts:
@@ -11,6 +11,7 @@
  *   by sequence, position by position, each token uniformInt(V).
  * Parameters are float64 while training and rounded to float32 (nearest) once, at the end.
  */
+import { performance } from 'node:perf_hooks';
 import { AdamW, ADAMW_DEFAULTS } from './adamw.js';
 import { MaxOfKNet, PARAM_NAMES, paramLayout, paramViews, type Dims } from './forward-backward.js';
 import { deriveSeed, Rng } from './rng.js';
@@ -26,6 +27,8 @@ export interface TrainOptions {
   steps?: number;
   batch?: number;
   lr?: number;
+  /** Train b_Q, b_K, b_V, b_O and b_U too (from zero); the paper's recipe freezes them at zero. */
+  biases?: boolean;
 }
 
 /** The paper's settings for everything but K, V and the seed. */
@@ -94,14 +97,17 @@ function* trainingRun(options: TrainOptions, onProgress: ((p: TrainProgress) => 
     if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`train: ${name} = ${value} is not an integer ≥ ${min}`);
   }
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new RangeError(`train: lr = ${o.lr} is not a positive number`);
-  const dims: Dims = { k: o.k, vocab: o.vocab, dModel: o.dModel, dHead: o.dHead };
+  const biases = options.biases === true;
+  const dims: Dims = { k: o.k, vocab: o.vocab, dModel: o.dModel, dHead: o.dHead, ...(biases ? { biases } : {}) };
   const layout = paramLayout(dims);
   const params = new Float64Array(layout.total);
   const grad = new Float64Array(layout.total);
 
   const std = initStd(o.dModel);
   const initRng = new Rng(BigInt(o.seed));
-  for (let i = 0; i < params.length; i++) params[i] = std * initRng.normal();
+  // The weights come first in the layout; the biases after them start at zero and draw nothing.
+  const weightCount = biases ? layout.offsets.bQ : layout.total;
+  for (let i = 0; i < weightCount; i++) params[i] = std * initRng.normal();
 
   const adamOpts = { ...ADAMW_DEFAULTS, lr: o.lr };
   const optimizer = new AdamW(params.length, adamOpts);
@@ -136,6 +142,7 @@ function* trainingRun(options: TrainOptions, onProgress: ((p: TrainProgress) => 
     data: 'fresh iid uniform tokens per step',
     loss: 'mean -log_softmax(logits[last])[max(t)], log1p form',
     precision: 'float64 training, float32 (round to nearest) weights',
+    ...(biases ? { biases: 'b_Q, b_K, b_V, b_O, b_U trained, initialised to zero' } : {}),
     ...(gradient === undefined ? {} : { gradient }),
   };
   const w = paramViews(params, layout);
@@ -148,39 +155,58 @@ function* trainingRun(options: TrainOptions, onProgress: ((p: TrainProgress) => 
     WV: Float32Array.from(w.WV),
     WO: Float32Array.from(w.WO),
     WU: Float32Array.from(w.WU),
+    ...(biases ? { biases: { bQ: Float32Array.from(w.bQ), bK: Float32Array.from(w.bK), bV: Float32Array.from(w.bV), bO: Float32Array.from(w.bO), bU: Float32Array.from(w.bU) } } : {}),
     metadata: { seed: String(o.seed), training: JSON.stringify(training), final_loss: String(finalLoss) },
   };
   return { model, finalLoss };
 }
 
+/** The CPU's gradient for each step's request: MaxOfKNet.lossAndGrad in float64, on this thread. */
+function cpuGradient(): (r: GradientRequest) => StepOutcome {
+  let net: MaxOfKNet | undefined;
+  return (r) => {
+    net ??= new MaxOfKNet(r.dims, r.batch);
+    return net.lossAndGrad(r.params, r.tokens, r.grad);
+  };
+}
+
 /** Trains on this thread in float64 (MaxOfKNet.lossAndGrad); deterministic from the options. */
 export function train(options: TrainOptions, onProgress?: (p: TrainProgress) => void): TrainResult {
   const run = trainingRun(options, onProgress);
-  let net: MaxOfKNet | undefined;
+  const gradient = cpuGradient();
   let next = run.next();
-  while (!next.done) {
-    const r = next.value;
-    net ??= new MaxOfKNet(r.dims, r.batch);
-    next = run.next(net.lossAndGrad(r.params, r.tokens, r.grad));
-  }
+  while (!next.done) next = run.next(gradient(next.value));
   return next.value;
 }
 
+/** trainOnBackend lets the event loop turn at least this often, so that a Ctrl-C handler can run while the CPU trains. */
+const YIELD_MS = 50;
+
 /**
  * Trains with each step's loss and gradient from `backend`'s trainStepGradient kernel; the AdamW update stays on the
- * host in float64. On the cpu backend this is `train` (the same bytes, without a kernel call per step). On another
- * backend the gradient is float32, so the model differs from the CPU's; the metadata's `training.gradient` names the
- * backend and its device. The caller owns (and disposes) the backend.
+ * host in float64. On the cpu backend this computes what `train` does (the same bytes). On another backend the
+ * gradient is float32, so the model differs from the CPU's; the metadata's `training.gradient` names the backend and
+ * its device. The caller owns (and disposes) the backend. Once `signal` is aborted, training stops before its next step
+ * and the promise rejects with the signal's reason.
  */
-export async function trainOnBackend(options: TrainOptions, backend: Backend, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
-  if (backend.name === 'cpu') return train(options, onProgress);
-  const run = trainingRun(options, onProgress, `float32 trainStepGradient kernel on ${backend.description}`);
-  let next = run.next();
-  while (!next.done) {
-    const { dims, params, tokens, batch, grad } = next.value;
+export async function trainOnBackend(options: TrainOptions, backend: Backend, onProgress?: (p: TrainProgress) => void, signal?: AbortSignal): Promise<TrainResult> {
+  const onDevice = async ({ dims, params, tokens, batch, grad }: GradientRequest): Promise<StepOutcome> => {
     const out = await backend.run('trainStepGradient', { dims, params, tokens, batch });
     grad.set(out.grad);
-    next = run.next({ loss: out.loss, correct: out.correct });
+    return { loss: out.loss, correct: out.correct };
+  };
+  const cpu = backend.name === 'cpu';
+  const gradient = cpu ? cpuGradient() : onDevice;
+  const run = trainingRun(options, onProgress, cpu ? undefined : `float32 trainStepGradient kernel on ${backend.description}`);
+  let next = run.next();
+  let turned = performance.now();
+  while (!next.done) {
+    signal?.throwIfAborted();
+    next = run.next(await gradient(next.value));
+    if (performance.now() - turned >= YIELD_MS) {
+      await new Promise((resume) => setImmediate(resume));
+      turned = performance.now();
+    }
   }
   return next.value;
 }

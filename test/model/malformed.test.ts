@@ -151,11 +151,19 @@ describe.concurrent('mechcert eval refuses malformed model files with one line a
     await expectRefusal(expect, 'mlp.safetensors', bytes, /unsupported architecture: unexpected tensor blocks\.0\.mlp\.W_in/);
   });
 
-  it('nonzero bias', async ({ expect }) => {
-    const bias = f32([1, CONFIG.dHead], 0);
-    bias.data[1] = 0.25;
-    const bytes = fromParts((t) => t.set('blocks.0.attn.b_Q', bias));
-    await expectRefusal(expect, 'bias.safetensors', bytes, /blocks\.0\.attn\.b_Q is nonzero/);
+  it('unsupported architecture: LayerNorm', async ({ expect }) => {
+    const bytes = fromParts((t) => t.set('ln_final.w', f32([CONFIG.dModel], 1)));
+    await expectRefusal(expect, 'layernorm.safetensors', bytes, /unsupported architecture: unexpected tensor ln_final\.w/);
+  });
+
+  it('unsupported architecture: a second layer', async ({ expect }) => {
+    const bytes = fromParts((t) => t.set('blocks.1.attn.W_Q', f32([1, CONFIG.dModel, CONFIG.dHead])));
+    await expectRefusal(expect, 'two-layers.safetensors', bytes, /unsupported architecture: unexpected tensor blocks\.1\.attn\.W_Q/);
+  });
+
+  it('a bias of the wrong shape (b_Q without its head dimension)', async ({ expect }) => {
+    const bytes = fromParts((t) => t.set('blocks.0.attn.b_Q', f32([CONFIG.dHead], 0.25)));
+    await expectRefusal(expect, 'bias-shape.safetensors', bytes, /tensor blocks\.0\.attn\.b_Q: shape \[2\] is inconsistent .*expected \[1, 2\]/);
   });
 
   it('missing file', async ({ expect }) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseModel, readModel, serializeModel, TENSOR_NAMES, writeModel, type Model } from '../../src/model/model.js';
 import { parseSafetensors, serializeSafetensors, type RawTensor } from '../../src/model/safetensors.js';
-import { randomModel } from './random-model.js';
+import { randomModel, withRandomBiases } from './random-model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mechcert-model-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,6 +77,22 @@ describe('model file round trip', () => {
       pos += data.length;
     }
     expectSameWeights(original, parseModel(bytes));
+  });
+
+  it('a model with biases keeps them bit for bit, in TransformerLens shapes; all-zero biases read as none', () => {
+    const biased = withRandomBiases(original, 5);
+    biased.biases!.bK.fill(0); // one zero bias among nonzero ones is still stored
+    const bytes = serializeModel(biased);
+    const shapes = Object.fromEntries([...parseSafetensors(bytes).tensors].filter(([n]) => /\.b_/.test(n)).map(([n, t]) => [n, t.shape]));
+    expect(shapes).toEqual({ 'blocks.0.attn.b_Q': [1, 2], 'blocks.0.attn.b_K': [1, 2], 'blocks.0.attn.b_V': [1, 2], 'blocks.0.attn.b_O': [4], 'unembed.b_U': [5] });
+    const back = parseModel(bytes);
+    expectSameWeights(biased, back);
+    expect(back.biases).toEqual(biased.biases);
+    // A file whose biases are all zero (±0) is the paper's model: no biases, and the bytes of a model written without.
+    const zero = { ...biased, biases: { ...biased.biases!, bQ: new Float32Array(2), bK: Float32Array.from([-0, 0]), bV: new Float32Array(2), bO: new Float32Array(4), bU: new Float32Array(5) } };
+    const plain = parseModel(serializeModel(zero));
+    expect(plain.biases).toBeUndefined();
+    expect(Buffer.from(serializeModel(plain)).equals(Buffer.from(serializeModel(original)))).toBe(true);
   });
 
   it('serializeSafetensors then parseSafetensors keeps names, shapes, data and metadata', () => {

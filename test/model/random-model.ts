@@ -1,4 +1,4 @@
-/** Random models for tests: every weight normal(0, std) from the project's seeded PRNG, zero biases. */
+/** Random models for tests: every weight normal(0, std) from the project's seeded PRNG, zero biases unless added. */
 import type { Model, ModelConfig } from '../../src/model/model.js';
 import { Rng } from '../../src/train/rng.js';
 
@@ -36,4 +36,12 @@ export function solverModel(k: number, vocab: number, seed: number, noise = 0.05
     m.WU[i * V + i] += 1;
   }
   return m;
+}
+
+/** The model with every bias normal(0, std) from the project's seeded PRNG (TransformerLens's b_Q, b_K, b_V, b_O, b_U). */
+export function withRandomBiases<M extends Omit<Model, 'sha256'>>(model: M, seed: number, std = 0.5): M {
+  const { vocab, dModel: d, dHead: h } = model.config;
+  const rng = new Rng(BigInt(seed) ^ 0xb1a5n);
+  const normal = (n: number) => Float32Array.from({ length: n }, () => std * rng.normal());
+  return { ...model, biases: { bQ: normal(h), bK: normal(h), bV: normal(h), bO: normal(d), bU: normal(vocab) } };
 }

@@ -23,6 +23,8 @@ export interface TinySpec {
   seed: number;
   /** Weight scale (std for normal weights, noise for solver models). */
   scale: number;
+  /** When set and > 0: every bias (b_Q, b_K, b_V, b_O, b_U) normal(0, biases), drawn after the weights. */
+  biases?: number;
 }
 
 /** mulberry32. */
@@ -70,7 +72,9 @@ export function buildModel(spec: TinySpec): { model: Model; bytes: Uint8Array } 
       m.WU[i * V + i] += 1;
     }
   }
-  const bytes = serializeModel(m);
+  const b = spec.biases ?? 0;
+  const biased = b > 0 ? { ...m, biases: { bQ: fill(h, () => b * normal()), bK: fill(h, () => b * normal()), bV: fill(h, () => b * normal()), bO: fill(d, () => b * normal()), bU: fill(V, () => b * normal()) } } : m;
+  const bytes = serializeModel(biased);
   return { model: parseModel(bytes), bytes };
 }
 

@@ -1,5 +1,5 @@
 /**
- * PAPER §7 / DESIGN §6: the reference's `mean_query+diff` step bounds (a_q − ā)·R(x) by (a_q − ā)·R*, which holds only
+ * docs/paper.md §8 / SPEC §4.6: the reference's `mean_query+diff` step bounds (a_q − ā)·R(x) by (a_q − ā)·R*, which holds only
  * for a_q ≥ ā. On models whose path matrices are set directly (d_model = 2V + 1, W_E one-hot plus a common
  * direction), a search finds claimed cases that contain wrong sequences; mechcert's sound form never claims them.
  */

@@ -8,10 +8,11 @@ import { createBackendRegistry, type Backend } from '../../src/backend/index.js'
 import { parseModel, serializeModel } from '../../src/model/model.js';
 import { exhaustiveAccuracy } from '../../src/train/accuracy.js';
 import { train, trainOnBackend, type TrainOptions } from '../../src/train/train.js';
+import { openWebgpuForTests } from '../backend/models.js';
 
 const registry = createBackendRegistry();
 const cpu = await registry.open('cpu');
-const probe = await registry.tryOpen('webgpu', { allowSoftwareAdapter: true });
+const probe = await openWebgpuForTests();
 const webgpu: Backend | undefined = 'unavailable' in probe ? undefined : probe;
 const noAdapter = 'unavailable' in probe ? probe.unavailable : undefined;
 if (noAdapter) console.warn(`\n*** webgpu training test NOT RUN: ${noAdapter}\n`);

@@ -62,6 +62,30 @@ describe('mechcert train', () => {
     expect(training.gradient).toMatch(/^float32 trainStepGradient kernel on webgpu/);
   });
 
+  it('--biases trains the five biases from zero, deterministically, and records it in the metadata', () => {
+    const out = (name: string) => join(dir, name);
+    for (const [name, extra] of [['plain', []], ['biased', ['--biases']], ['biased-again', ['--biases']]] as const) {
+      const r = mechcert('train', ...small, '--seed', '7', '--out', out(`${name}.safetensors`), ...extra);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    expect(readFileSync(out('biased-again.safetensors')).equals(readFileSync(out('biased.safetensors')))).toBe(true);
+    const plain = readModel(out('plain.safetensors'));
+    const biased = readModel(out('biased.safetensors'));
+    expect(plain.biases).toBeUndefined();
+    const b = biased.biases!;
+    expect([b.bQ.length, b.bK.length, b.bV.length, b.bO.length, b.bU.length]).toEqual([8, 8, 8, 8, 6]);
+    for (const v of [b.bQ, b.bV, b.bO, b.bU]) expect(v.some((x) => Math.abs(x) > 1e-4)).toBe(true);
+    // b_K shifts every score of a sequence alike: its gradient is zero up to rounding, so it stays near its start.
+    expect(Math.max(...b.bK.map(Math.abs))).toBeLessThan(1e-6);
+    expect(JSON.parse(biased.metadata.training)).toMatchObject({ biases: 'b_Q, b_K, b_V, b_O, b_U trained, initialised to zero' });
+    expect(JSON.parse(plain.metadata.training)).not.toHaveProperty('biases');
+  });
+
+  it('--biases with a GPU backend is refused in one line', () => {
+    const r = mechcert('train', ...small, '--seed', '7', '--biases', '--backend', 'webgpu', '--out', join(dir, 'never.safetensors'));
+    expect([r.status, r.stdout, r.stderr]).toEqual([2, '', 'mechcert: --biases trains on the cpu backend only (got --backend webgpu)\n']);
+  });
+
   const bad: Array<[string, string[]]> = [
     ['non-integer --k', ['--k', '2.5', '--vocab', '8', '--seed', '1']],
     ['--vocab below 2', ['--k', '3', '--vocab', '1', '--seed', '1']],

@@ -28,7 +28,16 @@ export interface WebGPUContext {
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
 
+/**
+ * Why Dawn found no adapter, once it has been asked in this thread. Each new Dawn instance looks for its drivers again
+ * and prints what it misses to stderr (without a Vulkan loader: `Warning: Couldn't load Vulkan: libvulkan.so.1: …`,
+ * from native code, which no JavaScript can capture), so it is asked at most once: drivers do not appear while a
+ * process runs, and the reason returned says what is missing.
+ */
+let noAdapter: string | undefined;
+
 export async function openWebGPU(options: BackendOptions): Promise<OpenResult<WebGPUContext>> {
+  if (noAdapter !== undefined) return { ok: false, reason: noAdapter };
   let create: (flags: string[]) => GPU;
   try {
     ({ create } = (await import('webgpu')) as unknown as { create: (flags: string[]) => GPU });
@@ -44,11 +53,9 @@ export async function openWebGPU(options: BackendOptions): Promise<OpenResult<We
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
     gpu = undefined;
-    return {
-      ok: false,
-      reason:
-        'no WebGPU adapter exists (Dawn found no Vulkan device; for a software one on Debian bookworm install libvulkan1 and mesa-vulkan-drivers 25.x from bookworm-backports)',
-    };
+    noAdapter =
+      'no WebGPU adapter exists (Dawn found no Vulkan device; for a software one on Debian bookworm install libvulkan1 and mesa-vulkan-drivers 25.x from bookworm-backports)';
+    return { ok: false, reason: noAdapter };
   }
   const info = adapter.info;
   const description = `webgpu (float32): ${info.description || info.device || 'unnamed adapter'} [${info.vendor || '?'}, ${info.architecture || '?'}]`;

@@ -18,6 +18,7 @@ const WG = 64;
 
 function checkDims(dims: Dims, batch: number): void {
   const { k, vocab, dModel, dHead } = dims;
+  if (dims.biases) throw new BackendLimitError('the WebGPU training step does not train biases (use --backend cpu with --biases)');
   for (const [name, v, max] of [['K', k, 16], ['V', vocab, 1024], ['d_model', dModel, 256], ['d_head', dHead, 256], ['batch', batch, 1 << 16]] as const) {
     if (!Number.isInteger(v) || v < 1 || v > max) throw new BackendLimitError(`the WebGPU training step supports 1 ≤ ${name} ≤ ${max}, not ${v}`);
   }

@@ -1,6 +1,6 @@
 /**
- * The subcubic family as registry entries: one strategy per variant (PAPER §3.3.1), named
- * `subcubic/<direct>/<attention>/<error>`, with the paper's group (§3.3.4) and the leading cost of checking.
+ * The subcubic family as registry entries: one strategy per variant (docs/paper.md §5.3.2), named
+ * `subcubic/<direct>/<attention>/<error>`, with the paper's group (§5.3.5 there) and the leading cost of checking.
  */
 import type { Strategy } from '../strategy.js';
 import { proveSubcubic } from './prove.js';

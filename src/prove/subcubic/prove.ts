@@ -1,11 +1,11 @@
 /**
- * Proof search for the subcubic family (PAPER §3.3; SPEC §4.5–4.6). Untrusted: it works in float64, picks low-rank
+ * Proof search for the subcubic family (docs/paper.md §5.3; SPEC §4.5–4.6). Untrusted: it works in float64, picks low-rank
  * peels (SVD directions), mean rows, ā and the gap table, and emits them as witnesses. It mirrors the checker's
  * formulas (on the same rounded witnesses) and keeps a safety margin, so the checker accepts what it claims; the
  * checker re-derives everything exactly.
  */
 import type { Model } from '../../model/model.js';
-import { matmul, pathTables, queryEmbedding, transpose } from '../../model/paths.js';
+import { logitBias, matmul, pathTables, queryEmbedding, transpose } from '../../model/paths.js';
 import { FORMAT, PROVER, type Certificate } from '../certificate.js';
 import { exactQK } from '../exact.js';
 import { expFixedEnclosure, expTable } from '../exp-table.js';
@@ -81,12 +81,29 @@ export interface SubcubicFloat {
   eqke: Record<string, unknown>;
 }
 
+/**
+ * E_q, W_Q and W_U as the checker bounds them without forming their products (SPEC §1): for a model with biases,
+ * augmented by one dimension, [E_q | 1], [W_Q ; b_Q] and [W_U ; c] with c the logit bias row, so that
+ * E_q' W_Q' = E_q W_Q + 1 b_Q and E_q' W_U' = EU; for a model without, as they are.
+ */
+function factors(model: Model): { Eq: M; WQ: M; WU: M } {
+  const { vocab: V, dModel: d, dHead: h } = model.config;
+  const Eq = mat(V, d, queryEmbedding(model));
+  const WQ = mat(d, h, model.WQ);
+  const WU = mat(d, V, model.WU);
+  const c = logitBias(model);
+  if (!model.biases || !c) return { Eq, WQ, WU };
+  const EqA = mat(V, d + 1);
+  for (let q = 0; q < V; q++) { EqA.a.set(Eq.a.subarray(q * d, (q + 1) * d), q * (d + 1)); EqA.a[q * (d + 1) + d] = 1; }
+  return { Eq: EqA, WQ: mat(d + 1, h, [...WQ.a, ...model.biases.bQ]), WU: mat(d + 1, V, [...WU.a, ...c]) };
+}
+
 /** The direct-path and EQKE-error witnesses of a variant, with the float values the checker will recompute. */
 export function decompose(model: Model, v: Variant): SubcubicFloat {
   const { vocab: V, dModel: d, dHead: h } = model.config;
   const T = pathTables(model);
-  const Eq = mat(V, d, queryEmbedding(model));
-  const E = mat(V, d, model.WE); const WQ = mat(d, h, model.WQ); const WK = mat(d, h, model.WK); const WU = mat(d, V, model.WU);
+  const { Eq, WQ, WU } = factors(model);
+  const E = mat(V, d, model.WE); const WK = mat(d, h, model.WK);
   const EU = mat(V, V, T.EU);
   let Ebar: Float64Array = new Float64Array(V); let delta: Float64Array; let eu: Record<string, unknown>;
   if (v.eu === 'max_diff_exact' || v.eu === 'global_max_diff_exact') {
@@ -114,8 +131,8 @@ export function decompose(model: Model, v: Variant): SubcubicFloat {
   } else {
     const a1 = rounded(mat(V, 1, u)); const r1 = rounded(mm(tr(a1), Eq)); const Eq1 = lin(Eq, mm(a1, r1), -1);
     const u2 = rounded(mat(V, 1, topLeft(Eq1))); const r2 = rounded(mm(tr(u2), Eq1));
-    peels[0] = { a: mat(V, 2, Array.from({ length: 2 * V }, (_, i) => (i % 2 ? u2.a[i >> 1] : a1.a[i >> 1]))), b: mat(2, d, [...r1.a, ...r2.a]) };
-    const wq = rounded(mat(d, 1, topLeft(WQ))); peels[1] = { a: wq, b: rounded(mm(tr(wq), WQ)) };
+    peels[0] = { a: mat(V, 2, Array.from({ length: 2 * V }, (_, i) => (i % 2 ? u2.a[i >> 1] : a1.a[i >> 1]))), b: mat(2, Eq.c, [...r1.a, ...r2.a]) };
+    const wq = rounded(mat(WQ.r, 1, topLeft(WQ))); peels[1] = { a: wq, b: rounded(mm(tr(wq), WQ)) };
     const wk = rounded(mat(1, d, topLeft(WK))); peels[2] = { a: rounded(mm(X[2], tr(wk))), b: wk };
     const v1 = rounded(mat(1, V, vk)); const c1 = rounded(mm(X[3], tr(v1))); const Ek1 = lin(X[3], mm(c1, v1), -1);
     const v2 = rounded(mat(1, V, topLeft(tr(Ek1)))); const c2 = rounded(mm(Ek1, tr(v2)));
@@ -207,6 +224,9 @@ export function proveSubcubic(model: Model, v: Variant, opts: SubcubicOptions = 
   const used = new Set<number>();
   const gaps: number[][][] = []; const abar: string[][] = [];
   let count = 0n;
+  // The smallest upper bound found on (largest wrong logit − correct logit) over every case tried: a case is claimed
+  // only below −MARGIN, so a variant that claims nothing can say how far from a claim its closest case came.
+  let closestMargin = Infinity;
   const refCount = !!opts.referenceCount;
   for (let m = 0; m < V; m++) {
     const Rx = Float64Array.from({ length: V }, (_, x) => EV[m * V + x] - EV[m * V + m]);
@@ -221,6 +241,7 @@ export function proveSubcubic(model: Model, v: Variant, opts: SubcubicOptions = 
       const row = new Array<number>(m + 1).fill(0);
       if (c === 0) {
         const L = (xs.length ? Math.max(...xs.map((x) => base[x] + Rx[x])) : -Infinity) + delta[m];
+        if (xs.length) closestMargin = Math.min(closestMargin, L);
         if (L < -MARGIN && xs.length) { row[m] = 1; count += 1n; }
         gm.push(row); am.push('0'); continue;
       }
@@ -245,6 +266,7 @@ export function proveSubcubic(model: Model, v: Variant, opts: SubcubicOptions = 
           for (let g = 1; g <= m; g++) {
             if (q < m && q > m - g) break;
             const r = Lof(q, g, ab, C);
+            if (r) closestMargin = Math.min(closestMargin, r.L);
             if (r && r.L < -MARGIN * (1 + Math.abs(C) + Math.abs(delta[q]))) return { g, idx: r.idx };
           }
           return null;
@@ -290,7 +312,7 @@ export function proveSubcubic(model: Model, v: Variant, opts: SubcubicOptions = 
     },
     prover: { ...PROVER },
   };
-  return { certificate, figures: { proveMs: Date.now() - t0, correct: count.toString(), bound: Number(count) / Number(total), gridEntries: used.size } };
+  return { certificate, figures: { proveMs: Date.now() - t0, correct: count.toString(), bound: Number(count) / Number(total), gridEntries: used.size, ...(Number.isFinite(closestMargin) ? { closestMargin } : {}) } };
 }
 
 /** ceil of an upper bound on 2^F·e^{r·z/2^b} over r ∈ [rLo, rHi], with a relative margin. */

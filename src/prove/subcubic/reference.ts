@@ -1,5 +1,5 @@
 /**
- * The reference implementation's subcubic bound, reproduced in float64 for comparison only (PAPER §3.3, §7): its
+ * The reference implementation's subcubic bound, reproduced in float64 for comparison only (docs/paper.md §5.3, §8): its
  * gap search (one uniform gap at a time), Δ_lo/Δ_hi, softmaxed extreme attention with sorted positional offsets,
  * ā = mean over valid queries, W from the smallest gap over queries, the `(a_q − ā)·(R* − W)` step, the exact direct
  * row for c = 0 and the m−g count. mechcert never certifies this form: it exists so that tests can show where it
@@ -22,7 +22,7 @@ export interface ReferenceResult {
 
 const binom = (n: number, r: number): number => { let b = 1; for (let i = 0; i < r; i++) b = (b * (n - i)) / (i + 1); return b; };
 
-/** `oneSided`: replace only the §7 step by its sound form ((a_q − ā)·(R_min − W) when a_q < ā), all else unchanged. */
+/** `oneSided`: replace only the `(a_q − ā)·(R* − W)` step by its sound form ((a_q − ā)·(R_min − W) when a_q < ā), all else unchanged. */
 export function referenceSubcubic(model: Model, v: Variant, oneSided = false): ReferenceResult {
   const { vocab: V, k: K } = model.config;
   const T = pathTables(model);

@@ -27,7 +27,7 @@ const REFERENCE_NOTE = [
   'On the shipped models the reference form happens not to over-claim: for the best variant and two others, no wrong',
   'sequence (8186 / 12842 / 4825 of 2^24 for s123 / s50 / s104) lies in a cell it claims. Its float pipeline claims',
   '0.822 / 0.832 / 0.826 (m − g count; 0.863 / 0.873 / 0.867 with m − g + 1) for the best variant, and 0.749 / 0.755 /',
-  '0.723 with only the §7 step made one-sided. mechcert\'s prover, sound throughout, reaches 0.855 / 0.867 / 0.860: it',
+  '0.723 with only that step made one-sided. mechcert\'s prover, sound throughout, reaches 0.855 / 0.867 / 0.860: it',
   'differs from the reference pipeline in sound ways only (W from each case\'s own gap, a per-case gap search with ā',
   'iterated, the m − g + 1 count, a_M ∈ [a_lo, 1] instead of the lo/hi row choice).',
 ];
@@ -114,7 +114,7 @@ function markdown(rows: Row[]): string {
     const cOps = Number(s.cubic?.checkerOps ?? NaN);
     lines.push(`| ${s.model} | ${f(s.trueAcc!)} | \`${b.variant}\` | ${f(b.bound!)} | ${f(b.normalized!, 3)} | ${b.checkerOps} | ${f(b.checkerOps! / cOps, 3)} | ${b.checkMs} | ${f(Number(s.cubic?.correct) / 2 ** 24)} | ${cOps} | ${rs.filter((r) => r.verified).length}/${rs.length} |`);
   }
-  lines.push('', '## Best normalized bound per group (paper §3.3.4 groups; paper K=4 means over 151 seeds in brackets)', '');
+  lines.push('', '## Best normalized bound per group (docs/paper.md §5.3.5 groups; paper K=4 means over 151 seeds in brackets)', '');
   const paper: Record<string, string> = { 'subcubic': '0.700 ± 0.036', 'attention-V·d²': '0.675 ± 0.035', 'direct-quadratic': '0.633 ± 0.062',
     'attention-V·d², direct-quadratic': '0.610 ± 0.060', 'attention-quadratic': '0.316 ± 0.037', 'attention-quadratic, direct-quadratic': '0.283 ± 0.037' };
   lines.push(`| group (paper) | ${models.join(' | ')} |`, `|---|${models.map(() => '---').join('|')}|`);
@@ -130,7 +130,7 @@ function markdown(rows: Row[]): string {
     const [, eu, at, er] = r.variant!.split('/');
     lines.push(`| ${short[eu]} | ${short[at]} | ${er} | ${r.group} | ${f(r.bound!)} | ${f(r.normalized!, 3)} | ${r.checkerOps} | ${r.bytes} | ${r.checkMs} | ${r.ed} |`);
   }
-  lines.push('', '## The reference form of `mean_query+diff` (PAPER §7)', '', ...REFERENCE_NOTE);
+  lines.push('', '## The reference form of `mean_query+diff` (docs/paper.md §8)', '', ...REFERENCE_NOTE);
   return lines.join('\n') + '\n';
 }
 

@@ -1,7 +1,7 @@
 /**
- * The 100 subcubic variants of the paper (PAPER §3.3.1): 5 direct-path (EUPU) options × 2 attention handlings × 10
- * attention-error bounds, named `subcubic/<direct>/<attention>/<error>`, with the paper's plot group (§3.3.4), its
- * leading-complexity tag and the unexplained dimension of §4.
+ * The 100 subcubic variants of the paper (docs/paper.md §5.3.2): 5 direct-path (EUPU) options × 2 attention handlings × 10
+ * attention-error bounds, named `subcubic/<direct>/<attention>/<error>`, with the paper's plot group (§5.3.5 there), its
+ * leading-complexity tag and the unexplained dimension (§6.2 there).
  */
 
 export const EU_OPTIONS = ['mean_query+max_diff', 'svd_query+max_diff', 'max_diff', 'max_diff_exact', 'global_max_diff_exact'] as const;
@@ -34,7 +34,7 @@ const euExact = (v: Variant) => v.eu === 'max_diff_exact' || v.eu === 'global_ma
 const errExact = (v: Variant) => v.error === 'max_diff_exact' || v.error === 'exact_EQKE+max_diff_exact';
 const errRecursive = (v: Variant) => v.error.endsWith('_recursive');
 
-/** The paper's group label (PAPER §3.3.4). */
+/** The paper's group label (docs/paper.md §5.3.5). */
 export function variantGroup(v: Variant): string {
   const attn = errExact(v) ? '' : errRecursive(v) ? 'attention-quadratic' : 'attention-V·d²';
   const direct = euExact(v) ? '' : 'direct-quadratic';
@@ -55,7 +55,7 @@ export function variantComplexity(v: Variant): string {
   return terms.join(' + ');
 }
 
-/** Unexplained dimension (PAPER §4): ED_EUPU + ED_attnerr + V (PVOU) + V² (EVOU). */
+/** Unexplained dimension (docs/paper.md §6.2): ED_EUPU + ED_attnerr + V (PVOU) + V² (EVOU). */
 export function unexplainedDimension(v: Variant, V: number, d: number): number {
   const eu = { 'global_max_diff_exact': 2, 'max_diff_exact': 2 * V, 'mean_query+max_diff': 2 + V + V * d, 'svd_query+max_diff': 2 + V + V * d, 'max_diff': 2 + V * d }[v.eu];
   const err = v.error === 'svd' ? 2 * V : v.error === 'max_diff_exact' ? 4 * V : v.error === 'exact_EQKE+max_diff_exact' ? V * V
