@@ -2,11 +2,13 @@
  * Exhaustive float evaluation (src/eval/exhaustive.ts), K=4, V=64: 16,777,216 sequences per run, on the default
  * thread count and on one thread. Uses the trained models/max4-v64-s123.safetensors when present (the figure that
  * matters: most sequences are decided by the cheap accept test), else a random model with normal(0, 0.14) weights
- * (mostly decided by the cheap reject test); the bench name says which.
+ * (mostly decided by the cheap reject test); the bench name says which. Then the stratified estimate
+ * (src/eval/stratified.ts) of the same model, 30 samples per class, on the default thread count.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defaultThreads, evaluateExhaustive } from '../src/eval/exhaustive.js';
+import { evaluateStratified } from '../src/eval/stratified.js';
 import { parseModel, readModel, serializeModel, type Model } from '../src/model/model.js';
 import { Rng } from '../src/train/rng.js';
 import type { Bench } from './harness.js';
@@ -42,5 +44,15 @@ function bench(threads: number): Bench {
   };
 }
 
+const stratified: Bench = {
+  name: `eval stratified ${label}, 30 per class`,
+  async run() {
+    const t0 = performance.now();
+    const r = await evaluateStratified(model, { seed: 0n, perStratum: 30 });
+    const seconds = (performance.now() - t0) / 1000;
+    return { 'evaluations/s': r.evaluations / seconds, evaluations: r.evaluations, estimate: r.estimate, 'standard error': r.standardError };
+  },
+};
+
 const threads = defaultThreads(total);
-export const benches: Bench[] = threads === 1 ? [bench(1)] : [bench(threads), bench(1)];
+export const benches: Bench[] = [...(threads === 1 ? [bench(1)] : [bench(threads), bench(1)]), stratified];

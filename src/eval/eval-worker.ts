@@ -1,6 +1,6 @@
 /**
  * Worker thread of the evaluator (started by pool.ts): receives the path tables and the job in workerData, then
- * counts each chunk index it is sent and replies `{ chunk, correct }`.
+ * evaluates each chunk index it is sent and replies `{ chunk, result }` (kernel.ts chunkCounter).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PathTables } from '../model/paths.js';
@@ -11,5 +11,5 @@ if (port === null) throw new Error('eval-worker.ts must run as a worker thread')
 const { tables, job } = workerData as { tables: PathTables; job: EvalJob };
 const count = chunkCounter(tables, job);
 port.on('message', (chunk: number) => {
-  port.postMessage({ chunk, correct: count(chunk) });
+  port.postMessage({ chunk, result: count(chunk) });
 });

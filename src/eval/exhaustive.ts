@@ -23,18 +23,21 @@ export interface ExhaustiveResult {
   accuracy: number;
 }
 
-/** Largest V^K evaluated exhaustively by default; larger spaces get a sampled estimate. */
-export const MAX_EXHAUSTIVE_SEQUENCES = 2 ** 28;
+/**
+ * Largest V^K evaluated exhaustively: K = 5, V = 64 (2^30) and anything up to 2^31, minutes on a few cores; larger
+ * spaces get an estimate (stratified.ts, sampled.ts).
+ */
+export const MAX_EXHAUSTIVE_SEQUENCES = 2 ** 31;
 /**
  * Largest exhaustiveWork evaluated exhaustively by default: about a minute on one core. It only binds for small K
  * and large V (K = 2 with V > 2048, K = 3 with V > 275), where each sequence, or each query's tables, costs O(V).
  */
 const MAX_EXHAUSTIVE_WORK = 2 ** 34;
 
-/** Why V^K sequences are too many to evaluate exhaustively by default, or null when they are not. */
+/** Why V^K sequences are too many to evaluate exhaustively, or null when they are not. */
 export function tooLargeForExhaustive(k: number, vocab: number): string | null {
   const sequences = BigInt(vocab) ** BigInt(k);
-  if (sequences > BigInt(MAX_EXHAUSTIVE_SEQUENCES)) return `V^K = ${sequences} exceeds 2^${Math.log2(MAX_EXHAUSTIVE_SEQUENCES)}`;
+  if (sequences > BigInt(MAX_EXHAUSTIVE_SEQUENCES)) return `V^K = ${vocab}^${k} = ${sequences} sequences exceeds the exhaustive limit of 2^${Math.log2(MAX_EXHAUSTIVE_SEQUENCES)}`;
   const work = exhaustiveWork(k, vocab);
   if (work > MAX_EXHAUSTIVE_WORK) return `exhaustive evaluation would take about ${work.toPrecision(2)} operations, over 2^${Math.log2(MAX_EXHAUSTIVE_WORK)}`;
   return null;
@@ -56,6 +59,6 @@ export async function evaluateExhaustive(model: Model, opts: EvalProgressOptions
   const total = vocab ** k;
   if (!Number.isSafeInteger(total)) throw new RangeError(`V^K = ${vocab}^${k} sequences is too many to enumerate`);
   const { prefixLength } = exhaustivePlan(k, vocab);
-  const correct = await runJob(pathTables(model), { kind: 'exhaustive', prefixLength }, opts.threads ?? defaultThreads(total), opts.onProgress);
+  const [correct] = await runJob(pathTables(model), { kind: 'exhaustive', prefixLength }, opts.threads ?? defaultThreads(total), opts.onProgress);
   return { correct, total, accuracy: correct / total };
 }

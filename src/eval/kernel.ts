@@ -3,8 +3,8 @@
  *
  * Every sequence's verdict is the one of the reference float evaluation, `logitsFromTables` + `isCorrect`
  * (src/model/paths.ts): the count over a space equals the naive single-threaded count. To be fast, most sequences
- * are decided by one of two cheap sufficient tests, one that can only accept (DESIGN.md §5, "the logit gap of a
- * weighted average is bounded by its worst term") and one that can only reject; the rest go through the reference
+ * are decided by one of two cheap sufficient tests, one that can only accept (the logit gap of a
+ * weighted average is at least its worst term's, below) and one that can only reject; the rest go through the reference
  * evaluation itself. On the trained K=4, V=64 models about 99.3% of sequences are accepted cheaply, 0.6% go to the
  * reference; on random models about 98.6% are rejected cheaply.
  *
@@ -28,11 +28,16 @@
  */
 import { deriveSeed, Rng } from '../train/rng.js';
 import { isCorrect, logitsFromTables, type PathTables } from '../model/paths.js';
+import { stratifiedChunkCount, stratifiedChunkSize, stratifiedCounter, stratumSizes, type StratifiedJob } from './strata.js';
 
-/** What a worker (or the main thread) counts: chunks of the exhaustive space, or chunks of a sampled estimate. */
+/**
+ * What a worker (or the main thread) evaluates: chunks of the exhaustive space, of a uniform sample, or of the
+ * stratified estimate's classes (strata.ts).
+ */
 export type EvalJob =
   | { kind: 'exhaustive'; prefixLength: number }
-  | { kind: 'sampled'; seed: string; samples: number; chunkSize: number };
+  | { kind: 'sampled'; seed: string; samples: number; chunkSize: number }
+  | StratifiedJob;
 
 /** Relative slack kept by the cheap tests (see the file comment). */
 const SLACK = 2 ** -30;
@@ -62,23 +67,26 @@ export function exhaustiveWork(k: number, vocab: number): number {
   return k >= MIN_K_FOR_CHEAP_TESTS ? vocab ** k + vocab ** 4 * k : vocab ** (k + 1) * k;
 }
 
-/** Sequences (or samples) in chunk `chunk` of `job`. */
-export function chunkSize(T: PathTables, job: EvalJob, chunk: number): number {
-  if (job.kind === 'exhaustive') return T.vocab ** (T.k - 1 - job.prefixLength);
-  return Math.min(job.chunkSize, job.samples - chunk * job.chunkSize);
+/** The size of every chunk of `job`, in sequences (or model evaluations), by chunk index. */
+export function chunkSizes(T: PathTables, job: EvalJob): number[] {
+  if (job.kind === 'exhaustive') return new Array<number>(T.vocab ** (job.prefixLength + 1)).fill(T.vocab ** (T.k - 1 - job.prefixLength));
+  if (job.kind === 'sampled') {
+    return Array.from({ length: Math.ceil(job.samples / job.chunkSize) }, (_, c) => Math.min(job.chunkSize, job.samples - c * job.chunkSize));
+  }
+  const sizes = stratumSizes(T.k, T.vocab).map(Number);
+  return Array.from({ length: stratifiedChunkCount(T.vocab) }, (_, c) => stratifiedChunkSize(T.k, T.vocab, job, c, sizes));
 }
 
-export function chunkCount(T: PathTables, job: EvalJob): number {
-  if (job.kind === 'exhaustive') return T.vocab ** (job.prefixLength + 1);
-  return Math.ceil(job.samples / job.chunkSize);
-}
-
-/** Returns a function that counts the correct sequences of one chunk of `job`. */
-export function chunkCounter(T: PathTables, job: EvalJob): (chunk: number) => number {
+/**
+ * Returns a function that evaluates one chunk of `job`: [correct] for the exhaustive and sampled jobs, the tally of
+ * strata.ts for the stratified one. Chunk results are summed entry by entry.
+ */
+export function chunkCounter(T: PathTables, job: EvalJob): (chunk: number) => number[] {
   if (job.kind === 'exhaustive') {
     const kernel = new ExhaustiveKernel(T, job.prefixLength);
-    return (chunk) => kernel.countChunk(chunk);
+    return (chunk) => [kernel.countChunk(chunk)];
   }
+  if (job.kind === 'stratified') return stratifiedCounter(T, job);
   const seed = BigInt(job.seed);
   const tokens = new Int32Array(T.k);
   const logits = new Float64Array(T.vocab);
@@ -86,7 +94,7 @@ export function chunkCounter(T: PathTables, job: EvalJob): (chunk: number) => nu
   return (chunk) => {
     // Each chunk has its own stream, so the estimate depends on the seed alone, not on the thread count.
     const rng = new Rng(deriveSeed(seed, `eval-sample/${chunk}`));
-    const n = chunkSize(T, job, chunk);
+    const n = Math.min(job.chunkSize, job.samples - chunk * job.chunkSize);
     let correct = 0;
     for (let i = 0; i < n; i++) {
       let label = 0;
@@ -98,7 +106,7 @@ export function chunkCounter(T: PathTables, job: EvalJob): (chunk: number) => nu
       logitsFromTables(T, tokens, 0, logits, scratch);
       if (isCorrect(logits, label)) correct++;
     }
-    return correct;
+    return [correct];
   };
 }
 

@@ -1,11 +1,12 @@
 /**
  * A sampled accuracy estimate, for spaces too large to enumerate: `samples` sequences drawn uniformly (each token
- * independently uniform in 0..V−1) from the project's seeded PRNG (src/train/rng.ts), with a 95% Wilson score
- * interval. It is an estimate, not a count over the space, and is always labelled as such.
+ * independently uniform in 0..V−1) from the project's seeded PRNG (src/train/rng.ts), with a Wilson score interval
+ * (95% unless asked otherwise). It is an estimate, not a count over the space, and is always labelled as such.
  */
 import type { Model } from '../model/model.js';
 import { pathTables } from '../model/paths.js';
 import { defaultThreads, type EvalProgressOptions } from './exhaustive.js';
+import { zFor, type Interval } from './interval.js';
 import { runJob } from './pool.js';
 
 /** Samples per chunk; each chunk draws from its own seeded stream, so results do not depend on the thread count. */
@@ -17,6 +18,8 @@ const SAMPLE_CHUNK = 2 ** 16;
 const SAMPLE_COST = 20;
 /** Two-sided 95% standard normal quantile. */
 const Z95 = 1.959963984540054;
+/** Confidence of the intervals unless asked otherwise. */
+export const DEFAULT_CONFIDENCE = 0.95;
 
 export interface SampledResult {
   /** Samples on which the model is correct. */
@@ -25,17 +28,18 @@ export interface SampledResult {
   samples: number;
   /** correct / samples: the point estimate. */
   accuracy: number;
-  /** 95% Wilson score interval for the accuracy over all V^K sequences. */
-  ci95: { lower: number; upper: number };
+  /** Wilson score interval for the accuracy over all V^K sequences. */
+  interval: Interval;
   seed: bigint;
 }
 
-export async function evaluateSampled(model: Model, opts: EvalProgressOptions & { samples: number; seed: bigint }): Promise<SampledResult> {
-  const { samples, seed } = opts;
+export async function evaluateSampled(model: Model, opts: EvalProgressOptions & { samples: number; seed: bigint; confidence?: number }): Promise<SampledResult> {
+  const { samples, seed, confidence = DEFAULT_CONFIDENCE } = opts;
   if (!Number.isSafeInteger(samples) || samples < 1) throw new RangeError(`samples must be a positive integer (got ${samples})`);
   const job = { kind: 'sampled', seed: seed.toString(), samples, chunkSize: SAMPLE_CHUNK } as const;
-  const correct = await runJob(pathTables(model), job, opts.threads ?? defaultSampledThreads(samples), opts.onProgress);
-  return { correct, samples, accuracy: correct / samples, ci95: wilsonInterval(correct, samples), seed };
+  const [correct] = await runJob(pathTables(model), job, opts.threads ?? defaultSampledThreads(samples), opts.onProgress);
+  const { lower, upper } = wilsonInterval(correct, samples, zFor(confidence));
+  return { correct, samples, accuracy: correct / samples, interval: { lower, upper, confidence, kind: 'Wilson score' }, seed };
 }
 
 /** The default thread count for `samples` samples (see defaultThreads). */

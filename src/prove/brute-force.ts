@@ -1,5 +1,5 @@
 /**
- * The brute-force proof (PAPER §3.1, SPEC §4.4). The certificate carries only the scale and the two exp tables; the
+ * The brute-force proof (docs/paper.md §5.1, SPEC §4.4). The certificate carries only the scale and the two exp tables; the
  * checker enumerates all V^K sequences itself. The claim must not exceed the checker's count N*, and should equal
  * it, so the prover reimplements the checker's decision independently: a float pass with a rigorous tolerance
  * (brute-force-kernel.ts) settles almost every sequence, and the few it cannot (true near-ties) are decided exactly
@@ -17,7 +17,7 @@ import { adaptiveFracBits, attentionTables, type AttentionTables } from './atten
 import { FORMAT, PROVER, type Certificate } from './certificate.js';
 import { exactOV, rescale } from './exact.js';
 import { emptyTally, recordSequence, scanQuery, sequenceValues, sortNear, type KernelInput, type KernelTally } from './brute-force-kernel.js';
-import type { Progress, ProveOptions, ProveResult, Strategy } from './strategy.js';
+import { StrategyLimitError, type Progress, type ProveOptions, type ProveResult, type Strategy } from './strategy.js';
 import { startWorker } from '../util/worker.js';
 
 /** Significant bits kept by the smallest exp-table entry, and the cap on fracBits (the checker's MAX_FRAC_BITS). */
@@ -33,8 +33,16 @@ const BAND_SAFETY = 16;
 const BACKEND_CHUNK_SEQUENCES = 1 << 22;
 /** Below this many sequences the scan runs on the main thread (worker start-up costs more). */
 const INLINE_SEQUENCES = 1 << 16;
-/** Largest V^K the prover enumerates. */
-export const MAX_SEQUENCES = 2 ** 31;
+/** Largest V^K the prover enumerates: the checker's limit. */
+const MAX_SEQUENCES = 2 ** 31;
+
+/** Why brute force cannot prove a model with these K and V, in one line, or null when it can. */
+function bruteForceRefusal(k: number, vocab: number): string | null {
+  const sequences = BigInt(vocab) ** BigInt(k);
+  if (sequences <= BigInt(MAX_SEQUENCES)) return null;
+  return `brute force enumerates at most 2^31 = ${MAX_SEQUENCES} sequences, and V^K = ${vocab}^${k} = ${sequences}: ` +
+    'prove a bound with the cubic or a subcubic strategy instead, or estimate the accuracy with `mechcert eval` (stratified sampling)';
+}
 
 /** The checker's per-sequence rule, in exact arithmetic: decides sequences by index (Σ t_p·V^(K−1−p)). */
 export function exactDecider(model: Model, att: AttentionTables): (index: number) => boolean {
@@ -189,7 +197,8 @@ function settle(input: KernelInput, scanned: KernelTally): { settled: KernelTall
 export async function bruteForceCertificate(model: Model, options: ProveOptions = {}, progress: Progress = () => {}): Promise<ProveResult> {
   const t0 = performance.now();
   const { k: K, vocab: V } = model.config;
-  if (V ** K > MAX_SEQUENCES) throw new RangeError(`V^K = ${V}^${K} sequences is too many to enumerate (limit ${MAX_SEQUENCES})`);
+  const refusal = bruteForceRefusal(K, V);
+  if (refusal !== null) throw new StrategyLimitError(refusal);
   progress({ phase: 'exp tables', fraction: 0 });
   const { att, input } = bruteForceSetup(model, options);
   const tTables = performance.now();

@@ -1,5 +1,5 @@
 /**
- * The cubic proof's float64 bounds (PAPER §3.2, SPEC §4.3), one case at a time: the search in cubic.ts and the `cpu`
+ * The cubic proof's float64 bounds (docs/paper.md §5.2, SPEC §4.3), one case at a time: the search in cubic.ts and the `cpu`
  * backend's `cubicCaseBounds` kernel (the reference the WebGPU kernel is held to) both compute them here.
  *
  * A case is (query q, max m, one non-max value k < m, c non-query positions holding k); the other K−1−c non-query

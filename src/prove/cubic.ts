@@ -1,5 +1,5 @@
 /**
- * The cubic proof (PAPER §3.2, SPEC §4.3). The search runs in float64 on the path tables and the exp tables'
+ * The cubic proof (docs/paper.md §5.2, SPEC §4.3). The search runs in float64 on the path tables and the exp tables'
  * enclosures to find which cases (query q, max m, one non-max value k, c non-max non-query positions) have a
  * negative largest-wrong-logit bound; it emits one `cubic-count` case per (q, m, c) with the good k as a bitmask and
  * a bound b per case: the largest float bound over the good k, plus a tolerance far above float error, rounded up.

@@ -1,5 +1,5 @@
 /**
- * Proof strategies: plain modules behind one interface (DESIGN §7). A strategy turns a model into a certificate
+ * Proof strategies: plain modules behind one interface (docs/architecture.md §5). A strategy turns a model into a certificate
  * (schemas/SPEC.md); it is untrusted and free to use floats, heuristics and threads, because the checker re-derives
  * everything. The registry lists every strategy with its name, group and complexity; families of variants (the
  * subcubic family) register by appending entries, e.g. `registerStrategies(variants.map(makeSubcubic))`.
@@ -56,6 +56,15 @@ export interface Strategy {
    */
   backendKernels?: readonly KernelName[];
   prove(model: Model, options: ProveOptions, progress: Progress): Promise<ProveResult>;
+}
+
+/**
+ * A strategy's refusal of a model outside its reach (brute force beyond the sequences it can enumerate): the message is
+ * one line for the user, saying the size and what to use instead. `mechcert prove` prints it and exits 2; the report
+ * records the proof as not run.
+ */
+export class StrategyLimitError extends RangeError {
+  override name = 'StrategyLimitError';
 }
 
 const registry = new Map<string, Strategy>();

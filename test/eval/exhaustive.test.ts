@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateExhaustive } from '../../src/eval/exhaustive.js';
-import { chunkCount, chunkCounter, chunkSize, exhaustivePlan } from '../../src/eval/kernel.js';
+import { chunkCounter, chunkSizes, exhaustivePlan } from '../../src/eval/kernel.js';
 import { forwardLastPosition } from '../../src/model/forward.js';
 import { parseModel, serializeModel, type Model } from '../../src/model/model.js';
 import { isCorrect, logitsFromTables, pathTables } from '../../src/model/paths.js';
@@ -110,10 +110,10 @@ describe('evaluateExhaustive', () => {
       const count = chunkCounter(T, job);
       let correct = 0;
       let sequences = 0;
-      for (let c = 0; c < chunkCount(T, job); c++) {
-        correct += count(c);
-        sequences += chunkSize(T, job, c);
-      }
+      chunkSizes(T, job).forEach((size, c) => {
+        correct += count(c)[0];
+        sequences += size;
+      });
       expect(sequences).toBe(5 ** 4);
       return correct;
     });

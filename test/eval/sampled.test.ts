@@ -26,9 +26,10 @@ describe('evaluateSampled', () => {
     const est = await evaluateSampled(model, { samples: 20_000, seed: 5n, threads: 1 });
     expect(est.samples).toBe(20_000);
     expect(est.accuracy).toBe(est.correct / est.samples);
-    expect(est.ci95.lower).toBeLessThanOrEqual(exact.accuracy);
-    expect(est.ci95.upper).toBeGreaterThanOrEqual(exact.accuracy);
-    expect(est.ci95.upper - est.ci95.lower).toBeLessThan(0.02);
+    expect(est.interval.lower).toBeLessThanOrEqual(exact.accuracy);
+    expect(est.interval.upper).toBeGreaterThanOrEqual(exact.accuracy);
+    expect(est.interval.upper - est.interval.lower).toBeLessThan(0.02);
+    expect(est.interval).toMatchObject({ confidence: 0.95, kind: 'Wilson score' });
   });
 
   it('depends on the seed alone, not on the thread count', async () => {

@@ -10,10 +10,11 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuBackend } from '../../src/backend/cpu/index.js';
-import { BackendRegistry, createBackendRegistry, type Backend, type BruteForceScanInput, type BruteForceScanOutput } from '../../src/backend/index.js';
+import { BackendRegistry, type Backend, type BruteForceScanInput, type BruteForceScanOutput } from '../../src/backend/index.js';
 import { readModel } from '../../src/model/model.js';
 import { bruteForceCertificate } from '../../src/prove/brute-force.js';
 import { certificateBytes } from '../../src/prove/certificate.js';
+import { openWebgpuForTests } from '../backend/models.js';
 import { buildModel, judgeCorrupted, prng, tinySpecArb } from './models.js';
 
 const SEED = 20261125;
@@ -104,7 +105,7 @@ describe('brute-force prover on a backend scan', () => {
   });
 });
 
-const gpu = await createBackendRegistry().tryOpen('webgpu', { allowSoftwareAdapter: true });
+const gpu = await openWebgpuForTests();
 const gpuMissing = 'unavailable' in gpu ? gpu.unavailable : undefined;
 afterAll(async () => {
   if (!('unavailable' in gpu)) await gpu.dispose();

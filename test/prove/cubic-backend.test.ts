@@ -10,10 +10,11 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuBackend } from '../../src/backend/cpu/index.js';
-import { BackendRegistry, createBackendRegistry, type Backend, type CubicCaseBoundsInput } from '../../src/backend/index.js';
+import { BackendRegistry, type Backend, type CubicCaseBoundsInput } from '../../src/backend/index.js';
 import { readModel, type Model } from '../../src/model/model.js';
 import { certificateBytes } from '../../src/prove/certificate.js';
 import { cubicCertificate, cubicCertificateOnBackend, cubicSetup, hintBand, type CubicJointMode } from '../../src/prove/cubic.js';
+import { openWebgpuForTests } from '../backend/models.js';
 import { buildModel, judgeCorrupted, prng, tinySpecArb } from './models.js';
 
 const SEED = 20261124;
@@ -104,7 +105,7 @@ describe('cubic search on a backend case table', () => {
   });
 });
 
-const gpu = await createBackendRegistry().tryOpen('webgpu', { allowSoftwareAdapter: true });
+const gpu = await openWebgpuForTests();
 const gpuMissing = 'unavailable' in gpu ? gpu.unavailable : undefined;
 afterAll(async () => {
   if (!('unavailable' in gpu)) await gpu.dispose();

@@ -2,7 +2,8 @@
  * `mechcert prove <model> --strategy <name> --out <file> [--backend cpu|webgpu|auto] [--threads N] [--frac-bits F]`: runs one
  * proof strategy and writes its certificate (canonical JSON, atomically; gzip when --out ends in .gz). Progress goes
  * to stderr (a bar on a terminal, plain lines otherwise); the claimed bound and the timings go to stdout. The claim
- * is the prover's: only `mechcert check` / `mechcert-check` make it a verified bound.
+ * is the prover's: only `mechcert check` / `mechcert-check` make it a verified bound. Ctrl-C says what was being done
+ * and that nothing was written.
  */
 import { checkOutputPath } from '../../util/atomic.js';
 import type { Command } from 'commander';
@@ -11,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Progress } from '../../prove/strategy.js';
 import { BACKEND_FLAG_HELP, openBackendFlag, parseBackendFlag } from '../backend.js';
 import { UsageError } from '../errors.js';
+import { exitInterrupted, onInterrupt } from '../interrupt.js';
 
 interface RawOptions {
   strategy?: string;
@@ -26,30 +28,43 @@ function parseInteger(flag: string, raw: string, min: number, max: number): numb
   return n;
 }
 
-/** Progress on stderr: a bar redrawn in place on a terminal (≤ 10 Hz), otherwise a line per phase and every 10 s. */
-function progressReporter(): { progress: Progress; done(): void } {
+/** A fraction as a percentage rounded down, so that 100% means done: one decimal below 10%, whole numbers above. */
+function percent(fraction: number): string {
+  return fraction < 0.1 ? `${(Math.floor(1000 * fraction) / 10).toFixed(1)}%` : `${Math.floor(100 * fraction)}%`;
+}
+
+/**
+ * Progress on stderr. On a terminal, a bar redrawn in place (≤ 10 Hz). Otherwise plain lines: one as a phase starts,
+ * one every 10 s, and one when it reaches 100%, with the phase's time. A percentage shows once the phase has moved
+ * past 0: a phase that reports no fraction, such as building the exp tables, shows its name alone.
+ */
+function progressReporter(): { progress: Progress; phase(): string; done(): void } {
   const tty = process.stderr.isTTY === true;
   let last = 0;
-  let lastPhase = '';
+  let phase = '';
+  let phaseStart = 0;
   let drawn = false;
   return {
     progress(e) {
       const now = performance.now();
-      const newPhase = e.phase !== lastPhase;
-      if (!newPhase && now - last < (tty ? 100 : 10_000) && e.fraction !== 1) return;
+      const newPhase = e.phase !== phase;
+      const finished = e.fraction === 1;
+      if (newPhase) {
+        phase = e.phase;
+        phaseStart = now;
+      } else if (!finished && now - last < (tty ? 100 : 10_000)) return;
       last = now;
-      lastPhase = e.phase;
-      const pct = e.fraction === undefined ? '' : ` ${(100 * e.fraction).toFixed(0).padStart(3)}%`;
-      const text = `${e.phase}${pct}${e.message ? `  ${e.message}` : ''}`;
+      const text = `${e.phase}${e.fraction ? ` ${percent(e.fraction)}` : ''}${e.message ? `  ${e.message}` : ''}`;
       if (tty) {
         const width = 24;
         const filled = Math.round(width * (e.fraction ?? 0));
         process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${text}`);
         drawn = true;
-      } else if (newPhase || e.fraction !== 1) {
-        process.stderr.write(`prove: ${text}\n`);
+      } else {
+        process.stderr.write(`prove: ${text}${finished && !newPhase ? ` in ${((now - phaseStart) / 1000).toFixed(2)} s` : ''}\n`);
       }
     },
+    phase: () => phase,
     done() {
       if (drawn) process.stderr.write('\r\x1b[K');
     },
@@ -73,7 +88,7 @@ export function register(program: Command): void {
     .option('--frac-bits <n>', 'fraction bits of the exp tables (default: chosen per strategy and model)')
     .action(async (modelPath: string, raw: RawOptions) => {
       if (raw.strategy === undefined) throw new UsageError('--strategy is required (see `mechcert strategies`)');
-      const { getStrategy, listStrategies } = await import('../../prove/strategy.js');
+      const { getStrategy, listStrategies, StrategyLimitError } = await import('../../prove/strategy.js');
       const strategy = await getStrategy(raw.strategy);
       if (!strategy) {
         const names = (await listStrategies()).map((s) => s.name);
@@ -92,11 +107,16 @@ export function register(program: Command): void {
       if (backendChoice !== 'cpu' && !usesKernels) process.stderr.write(`prove: ${strategy.name} has no backend kernel; it runs on the cpu\n`);
       const backend = backendChoice === 'cpu' || !usesKernels ? undefined : await openBackendFlag(backendChoice, 'prove');
       const reporter = progressReporter();
+      // The certificate is written last, atomically: until then Ctrl-C leaves nothing behind.
+      const untrap = onInterrupt(() => exitInterrupted('prove', [`interrupted${reporter.phase() ? ` during ${reporter.phase()}` : ''}; nothing was written to ${raw.out}`]));
       let result;
       try {
         result = await strategy.prove(model, { backend, threads, fracBits }, reporter.progress);
+      } catch (e) {
+        throw e instanceof StrategyLimitError ? new UsageError(e.message) : e;
       } finally {
         reporter.done();
+        await untrap();
         await backend?.dispose();
       }
       const tProve = performance.now();
