@@ -5,16 +5,16 @@
 import type { Backend } from '../backend/registry.js';
 import type { Model } from '../model/model.js';
 import { certificateBytes } from '../prove/certificate.js';
-import { listStrategies as registryList, type Strategy } from '../prove/strategy.js';
+import { listStrategies as registryList, type ProveFigures, type Strategy } from '../prove/strategy.js';
 
 export interface StrategyInfo {
   name: string;
-  /** The paper's legend group (PAPER.md §3.3.4), e.g. "cubic", "subcubic", "attention-V·d²". */
+  /** The paper's legend group (docs/paper.md §5.3.5), e.g. "cubic", "subcubic", "attention-V·d²". */
   group: string;
   /** Asymptotic cost, e.g. "V³K²". */
   complexity: string;
-  /** The certificate's bytes (canonical JSON). */
-  prove(model: Model, options: { threads: number; backend?: Backend }): Promise<Uint8Array>;
+  /** The certificate's bytes (canonical JSON) and the figures the prover reports beside it (never believed). */
+  prove(model: Model, options: { threads: number; backend?: Backend }): Promise<{ bytes: Uint8Array; figures: ProveFigures }>;
 }
 
 export interface StrategyProvider {
@@ -34,8 +34,8 @@ function fromRegistry(s: Strategy): StrategyInfo {
     group: s.group,
     complexity: s.complexity,
     async prove(model, options) {
-      const { certificate } = await s.prove(model, { threads: options.threads, backend: options.backend }, () => {});
-      return certificateBytes(certificate);
+      const { certificate, figures } = await s.prove(model, { threads: options.threads, backend: options.backend }, () => {});
+      return { bytes: certificateBytes(certificate), figures };
     },
   };
 }

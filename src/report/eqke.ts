@@ -1,5 +1,5 @@
 /**
- * The EQKE picture a researcher looks at first (PAPER.md §2, §3.3.2): the V×V query×key attention-score table
+ * The EQKE picture a researcher looks at first (docs/paper.md §4, §5.3.3): the V×V query×key attention-score table
  * EQKE = (E + P[K−1]) W_Q W_K^T E^T, its best rank-1 approximation σ₁·u·vᵀ (top singular triple by power iteration
  * on EQKEᵀ·EQKE, float64; a picture, not a proof) and the residual EQKE − σ₁·u·vᵀ that the subcubic proofs must
  * bound as structureless error.

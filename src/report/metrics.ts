@@ -1,7 +1,7 @@
 /**
- * Metrics for one (model, strategy) proof (DESIGN.md §8): the checked bound as an exact fraction and a decimal, the
+ * Metrics for one (model, strategy) proof (docs/glossary.md#measures): the checked bound as an exact fraction and a decimal, the
  * proof length (the checker's count of exact arithmetic operations), the paper's unexplained dimension where it is
- * defined (PAPER.md §4), the certificate's size raw and gzipped, and the prover's and checker's wall time.
+ * defined (docs/paper.md §6.2), the certificate's size raw and gzipped, and the prover's and checker's wall time.
  *
  * Only what the checker verified counts: a certificate the checker rejects is recorded with bound 0 and its error.
  * The normalized bound (bound ÷ true accuracy) needs the other rows of the same model, so it is computed in
@@ -13,8 +13,8 @@ import { gzipSync } from 'node:zlib';
 import { checkCertificate } from 'mechcert-checker';
 import type { Backend } from '../backend/registry.js';
 import { parseModel, type Model } from '../model/model.js';
-import { exhaustiveAccuracy } from '../train/accuracy.js';
-import { isCorrect, logitsFromTables, pathTables } from '../model/paths.js';
+import type { Interval } from '../eval/interval.js';
+import { StrategyLimitError } from '../prove/strategy.js';
 import { getStrategy } from './deps.js';
 import { RESULT_CACHE_VERSION } from '../sweep/cache.js';
 
@@ -50,37 +50,53 @@ export interface ProofMetrics {
   boundValue: number;
   /** Proof length: the checker's count of exact arithmetic operations (decimal integer string); null if not checked. */
   checkerOps: string | null;
-  /** The paper's unexplained dimension (PAPER.md §4); null where the paper does not define it. */
+  /** The paper's unexplained dimension (docs/paper.md §6.2); null where the paper does not define it. */
   unexplainedDimension: number | null;
   certificateBytes: number;
   certificateGzipBytes: number;
   certificateSha256: string | null;
   proverSeconds: number;
   checkerSeconds: number;
+  /**
+   * The prover's smallest upper bound, over the cases it tried, on (largest wrong logit − correct logit): a case is
+   * proved only where that bound is below 0, so for a bound of 0 it says how far the closest case was from a proof.
+   * Reported by the subcubic provers; null (or absent, in results cached before it existed) otherwise.
+   */
+  closestMargin?: number | null;
 }
 
-/** Where a model's "true accuracy" (the normalizer) came from. */
+/**
+ * Where a model's "true accuracy" (the normalizer) came from: a checked brute-force count; the float evaluation's
+ * exhaustive count over all V^K sequences (exact for the float model, not checked); or, beyond 2^31 sequences, the
+ * stratified estimate (src/eval/stratified.ts), with its interval.
+ */
 export type AccuracySource =
   | 'checked brute force'
-  | 'float exhaustive evaluation (estimate, not checked)'
-  | 'float sampled estimate (not checked)';
+  | 'float exhaustive count (not checked)'
+  | 'stratified estimate (float, not checked)';
 
 export interface TrueAccuracy {
   value: number;
   source: AccuracySource;
   /** Exact fraction when it came from a checked brute-force certificate or an exhaustive count. */
   fraction: string | null;
+  /** The estimate's confidence interval; null for a count. */
+  interval: Interval | null;
 }
 
 export interface ReportRow extends ProofMetrics {
   trueAccuracy: number;
   trueAccuracySource: AccuracySource;
+  /** The normalizer's confidence interval where it is an estimate, else null. */
+  trueAccuracyInterval: Interval | null;
   /** bound ÷ trueAccuracy. */
   normalizedBound: number;
+  /** The certificate's path inside the report folder (src/report/certificates.ts); null where none was kept. */
+  certificateFile?: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Unexplained dimension (PAPER.md §4)
+// Unexplained dimension (docs/paper.md §6.2)
 
 const SUBCUBIC_EU: Record<string, (V: number, d: number) => number> = {
   global_max_diff_exact: () => 2,
@@ -117,7 +133,7 @@ function canonOption(s: string): string {
 }
 
 /**
- * The number of real numbers the proof treats as unstructured (PAPER.md §4): brute force V^{K+1}; cubic 3V² + 2KV;
+ * The number of real numbers the proof treats as unstructured (docs/paper.md §6.2): brute force V^{K+1}; cubic 3V² + 2KV;
  * subcubic `subcubic/<EUPU>/<attention>/<attention error>` ED_EUPU + ED_attnerr + V + V². Null when undefined.
  */
 export function unexplainedDimension(strategy: string, k: number, V: number, d: number): number | null {
@@ -186,7 +202,7 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Proves `strategy` on the model, hands the certificate to the checker, and measures everything DESIGN §8 asks. */
+/** Proves `strategy` on the model, hands the certificate to the checker, and measures everything a report row holds (docs/glossary.md#measures). */
 export async function runProof(modelBytes: Uint8Array, strategyName: string, opts: RunProofOptions = {}): Promise<ProofRun> {
   const threads = opts.threads ?? 1;
   const model = parseModel(modelBytes);
@@ -211,10 +227,14 @@ export async function runProof(modelBytes: Uint8Array, strategyName: string, opt
 
   const t0 = performance.now();
   let certificate: Uint8Array;
+  let closestMargin: number | null = null;
   try {
-    certificate = await strategy.prove(model, { threads, backend: opts.backend });
+    const proved = await strategy.prove(model, { threads, backend: opts.backend });
+    certificate = proved.bytes;
+    if (typeof proved.figures.closestMargin === 'number') closestMargin = proved.figures.closestMargin;
   } catch (e) {
-    return { metrics: failed(`prover: ${errorText(e)}`, { proverSeconds: (performance.now() - t0) / 1000 }), certificate: null, certificateGzip: null };
+    const error = e instanceof StrategyLimitError ? `${NOT_RUN}${e.message}` : `prover: ${errorText(e)}`;
+    return { metrics: failed(error, { proverSeconds: (performance.now() - t0) / 1000 }), certificate: null, certificateGzip: null };
   }
   const proverSeconds = (performance.now() - t0) / 1000;
   const certificateGzip = gzipSync(certificate, { level: 9 });
@@ -222,7 +242,7 @@ export async function runProof(modelBytes: Uint8Array, strategyName: string, opt
   const t1 = performance.now();
   const verdict = await checkCertificate(certificate, modelBytes, { threads });
   const checkerSeconds = (performance.now() - t1) / 1000;
-  const sizes = { certificateBytes: certificate.length, certificateGzipBytes: certificateGzip.length, certificateSha256: verdict.certificateSha256, proverSeconds, checkerSeconds };
+  const sizes = { certificateBytes: certificate.length, certificateGzipBytes: certificateGzip.length, certificateSha256: verdict.certificateSha256, proverSeconds, checkerSeconds, closestMargin };
   if (!verdict.verified) {
     const where = verdict.error.step === null ? '' : ` at step ${verdict.error.step}`;
     return { metrics: failed(`checker rejected${where} (${verdict.error.rule}): ${verdict.error.message}`, { ...sizes, checkerOps: verdict.checkerOps }), certificate, certificateGzip };
@@ -241,58 +261,42 @@ export async function runProof(modelBytes: Uint8Array, strategyName: string, opt
 // ---------------------------------------------------------------------------------------------------------------
 // True accuracy and normalization
 
-/** Largest V^K the float exhaustive evaluation is run on in-process; above it a sampled estimate is used. */
-export const MAX_EXHAUSTIVE_FLOAT = 2 ** 26;
+/** How the error of a proof the strategy refused to run (the model is beyond its reach) begins. */
+export const NOT_RUN = 'not run: ';
+
+/** Whether the row is a proof its strategy refused to run: it is no failure, and counts in no group's statistics. */
+export function isNotRun(r: ProofMetrics): boolean {
+  return r.error?.startsWith(NOT_RUN) === true;
+}
 
 export function isBruteForce(strategy: string): boolean {
   return /^brute[-_ ]?force$/i.test(strategy.trim());
 }
 
-/**
- * The float estimate of a model's accuracy, used as the normalizer only where no checked brute-force bound exists:
- * the trainer's recorded exhaustive accuracy, else an exhaustive float evaluation (V^K ≤ 2^26), else a sampled
- * estimate (2^20 uniform sequences, fixed seed).
- */
-export function floatAccuracy(model: Model): TrueAccuracy {
-  const recorded = model.metadata.accuracy;
-  const seqs = model.metadata.accuracy_sequences;
-  if (recorded !== undefined && Number.isFinite(Number(recorded))) {
-    return { value: Number(recorded), source: 'float exhaustive evaluation (estimate, not checked)', fraction: seqs ?? null };
-  }
-  const total = model.config.vocab ** model.config.k;
-  if (total <= MAX_EXHAUSTIVE_FLOAT) {
-    const r = exhaustiveAccuracy(model);
-    return { value: r.accuracy, source: 'float exhaustive evaluation (estimate, not checked)', fraction: `${r.correct}/${r.total}` };
-  }
-  return { value: sampledAccuracy(model, 2 ** 20, 0x5eed), source: 'float sampled estimate (not checked)', fraction: null };
+/** Models (by SHA-256) without a verified brute-force row: those normalize() needs a float accuracy for. */
+export function modelsWithoutCheckedCount(rows: ProofMetrics[]): Set<string> {
+  const checked = new Set(rows.filter((r) => isBruteForce(r.strategy) && r.verified).map((r) => r.modelSha256));
+  return new Set(rows.map((r) => r.modelSha256).filter((sha) => !checked.has(sha)));
 }
 
-function sampledAccuracy(model: Model, samples: number, seed: number): number {
-  const T = pathTables(model);
-  const { k: K, vocab: V } = T;
-  let state = seed >>> 0;
-  const next = () => {
-    // mulberry32: a fixed, seeded stream so that the estimate is reproducible.
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const tokens = new Int32Array(K);
-  const logits = new Float64Array(V);
-  const scratch = new Float64Array(K);
-  let correct = 0;
-  for (let i = 0; i < samples; i++) {
-    let label = 0;
-    for (let p = 0; p < K; p++) {
-      tokens[p] = Math.floor(next() * V);
-      if (tokens[p] > label) label = tokens[p];
-    }
-    logitsFromTables(T, tokens, 0, logits, scratch);
-    if (isCorrect(logits, label)) correct++;
+/**
+ * The float accuracy of a model, the normalizer where no checked brute-force bound exists: the trainer's recorded
+ * exhaustive count, else the exhaustive float evaluation on every core (V^K ≤ 2^31), else the stratified estimate
+ * (default samples per class, seed 0), labelled as an estimate with its 95% interval.
+ */
+export async function floatAccuracy(model: Model): Promise<TrueAccuracy> {
+  const recorded = model.metadata.accuracy;
+  if (recorded !== undefined && Number.isFinite(Number(recorded))) {
+    return { value: Number(recorded), source: 'float exhaustive count (not checked)', fraction: model.metadata.accuracy_sequences ?? null, interval: null };
   }
-  return correct / samples;
+  const { evaluateExhaustive, tooLargeForExhaustive } = await import('../eval/exhaustive.js');
+  if (tooLargeForExhaustive(model.config.k, model.config.vocab) === null) {
+    const r = await evaluateExhaustive(model);
+    return { value: r.accuracy, source: 'float exhaustive count (not checked)', fraction: `${r.correct}/${r.total}`, interval: null };
+  }
+  const { evaluateStratified } = await import('../eval/stratified.js');
+  const r = await evaluateStratified(model, { seed: 0n });
+  return { value: r.estimate, source: 'stratified estimate (float, not checked)', fraction: null, interval: r.interval };
 }
 
 /**
@@ -303,7 +307,7 @@ export function normalize(rows: ProofMetrics[], estimate: (modelSha256: string) 
   const truth = new Map<string, TrueAccuracy>();
   for (const r of rows) {
     if (isBruteForce(r.strategy) && r.verified) {
-      truth.set(r.modelSha256, { value: r.boundValue, source: 'checked brute force', fraction: `${r.bound.numerator}/${r.bound.denominator}` });
+      truth.set(r.modelSha256, { value: r.boundValue, source: 'checked brute force', fraction: `${r.bound.numerator}/${r.bound.denominator}`, interval: null });
     }
   }
   return rows.map((r) => {
@@ -312,6 +316,6 @@ export function normalize(rows: ProofMetrics[], estimate: (modelSha256: string) 
       t = estimate(r.modelSha256);
       truth.set(r.modelSha256, t);
     }
-    return { ...r, trueAccuracy: t.value, trueAccuracySource: t.source, normalizedBound: t.value > 0 ? r.boundValue / t.value : 0 };
+    return { ...r, trueAccuracy: t.value, trueAccuracySource: t.source, trueAccuracyInterval: t.interval, normalizedBound: t.value > 0 ? r.boundValue / t.value : 0 };
   });
 }

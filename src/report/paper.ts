@@ -1,5 +1,5 @@
 /**
- * The reference paper's published figures (shared/PAPER.md §4 and §6), to print beside mechcert's own:
+ * The reference paper's published figures (docs/paper.md §6 and §7), to print beside mechcert's own:
  * per-seed values over its 151 seeds, mean ± sample std, best configuration per seed within a subcubic group.
  * The paper's models are different models from mechcert's (PyTorch vs mechcert's own RNG), so the comparison is of
  * distributions, never of seed-by-seed values.
@@ -46,7 +46,7 @@ export function groupRank(group: string): number {
   return i < 0 ? GROUP_ORDER.length : i;
 }
 
-/** K=4, V=64 (PAPER.md §6, the headline table). */
+/** K=4, V=64 (docs/paper.md §7.1, the headline table). */
 export const PAPER_K4_V64: PaperFigure[] = [
   { group: 'brute force', bound: [0.9992, 0.0015], normalized: [1, 0], flops: '≈1.4e14 (inferred)', unexplainedDimension: '2^30 = 1,073,741,824', complexity: 'V^{n+1}·n·d' },
   { group: 'cubic', bound: [0.9531, 0.0087], normalized: [0.9539, 0.008], flops: '≈3.52e7', unexplainedDimension: '12,800', complexity: 'V³n²' },
@@ -58,7 +58,7 @@ export const PAPER_K4_V64: PaperFigure[] = [
   { group: 'attention-quadratic, direct-quadratic', bound: null, normalized: [0.283, 0.037], flops: null, unexplainedDimension: '6,402–6,530', complexity: null },
 ];
 
-/** Normalized bounds for the other settings (PAPER.md §6; brute force there is an importance-sampled estimate). */
+/** Normalized bounds for the other settings (docs/paper.md §7.2; brute force there is an importance-sampled estimate). */
 const OTHER: Record<string, Array<[number, number]>> = {
   'K=5,V=64': [[0.999, 0.0018], [0.942, 0.01], [0.702, 0.033], [0.682, 0.033], [0.649, 0.055], [0.629, 0.053], [0.354, 0.034], [0.336, 0.033]],
   'K=10,V=64': [[0.9988, 0.0013], [0.915, 0.021], [0.673, 0.03], [0.658, 0.028], [0.64, 0.032], [0.626, 0.031], [0.393, 0.03], [0.391, 0.028]],
@@ -82,7 +82,7 @@ export function paperFigures(k: number, vocab: number): PaperFigure[] | undefine
   }));
 }
 
-/** The paper's 151 seeds (PAPER.md §1): the sweep's default seed set. */
+/** The paper's 151 seeds (docs/paper.md §3.2): the sweep's default seed set. */
 export const PAPER_SEEDS: readonly number[] = [
   50, 104, 123, 519, 742, 913, 1185, 1283, 1412, 1490, 1681, 1696, 1895, 1951, 2236, 2306, 2345, 2549, 2743, 2773, 3175, 3254,
   3284, 4157, 4305, 4430, 4647, 4729, 4800, 4810, 5358, 5615, 5781, 5928, 6082, 6155, 6159, 6204, 6532, 6549, 6589, 6910, 7098,

@@ -8,19 +8,22 @@
  *   report.json     rows, groups and the paper's figures, machine-readable
  *   frontier.svg    normalized bound vs proof length (log), and groups.svg; eqke-<model>.svg per model (≤ maxModelPlots)
  *   *.png           the same pictures rasterised (unless png: false)
+ *   certificates/   every certificate reported, and models/ the models they are about (src/report/certificates.ts)
  */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseModel, type Model } from '../model/model.js';
+import { parseModel } from '../model/model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { SweepCache } from '../sweep/cache.js';
+import { placeArtifacts, recheckCommand, type ReportModel } from './certificates.js';
 import { listStrategies } from './deps.js';
-import { floatAccuracy, normalize, runProof, type ProofMetrics, type ReportRow, type TrueAccuracy } from './metrics.js';
+import { floatAccuracy, isNotRun, modelsWithoutCheckedCount, normalize, runProof, type ProofMetrics, type ReportRow, type TrueAccuracy } from './metrics.js';
 import { eqkeRank1 } from './eqke.js';
 import { paperFigures, groupRank } from './paper.js';
 import { eqkeSpec, frontierSpec, groupsSpec, renderSvg, svgToPng } from './plots.js';
 import { summarizeGroups, type GroupSummary } from './summary.js';
-import { FLOAT_ESTIMATE_NOTE, groupsCsv, groupsMarkdown, rowsCsv, rowsMarkdown } from './tables.js';
+import { FLOAT_ESTIMATE_NOTE, groupsCsv, groupsMarkdown, rowsCsv, rowsMarkdown, zeroReason } from './tables.js';
+import { TERMINAL_WIDTH, elide, truncate } from './text.js';
 
 export interface ReportOptions {
   /** Cache folder (default .mechcert-cache). */
@@ -43,6 +46,8 @@ export interface ReportResult {
   rows: ReportRow[];
   groups: GroupSummary[];
   files: string[];
+  /** Per model SHA-256: its copy inside the report folder (models/…), or null where it could not be written. */
+  modelFiles: Map<string, string | null>;
 }
 
 /**
@@ -68,7 +73,7 @@ export async function writeReport(modelPaths: string[], strategies: string[] | u
   const cache = new SweepCache(opts.cacheDir);
   const names = await resolveStrategies(strategies);
   if (names.length === 0) throw new Error('no strategies to run (none registered, or none matched --strategies)');
-  const models = new Map<string, { model: Model; label: string }>();
+  const models = new Map<string, ReportModel>();
   const metrics: ProofMetrics[] = [];
   let done = 0;
   const totalJobs = modelPaths.length * names.length;
@@ -76,8 +81,10 @@ export async function writeReport(modelPaths: string[], strategies: string[] | u
     const bytes = readFileSync(path);
     const model = parseModel(bytes);
     const label = basename(path).replace(/\.safetensors$/, '');
-    models.set(model.sha256, { model, label });
+    models.set(model.sha256, { model, label, path });
     for (const strategy of names) {
+      // One event-loop turn per proof: proofs and checks may run on this thread, and a Ctrl-C handler waits for a turn.
+      await new Promise((resume) => setImmediate(resume));
       let m = cache.readResult<ProofMetrics>(model.sha256, strategy);
       const cached = m !== undefined;
       if (!m) {
@@ -89,30 +96,48 @@ export async function writeReport(modelPaths: string[], strategies: string[] | u
       m = { ...m, modelLabel: label };
       metrics.push(m);
       done++;
-      const what = m.verified ? `bound ${m.bound.decimal}, ${m.checkerOps} ops` : `FAILED: ${m.error}`;
-      log(`report: [${done}/${totalJobs}] ${label} ${strategy}: ${what}${cached ? ' (cached)' : ` (prove ${m.proverSeconds.toFixed(2)} s, check ${m.checkerSeconds.toFixed(2)} s)`}`);
+      log(progressLine(`report: [${done}/${totalJobs}] ${label}`, m, cached));
     }
   }
   return writeReportFromMetrics(metrics, models, outDir, opts);
 }
 
+/** One progress line of at most TERMINAL_WIDTH columns: the strategy's name is shortened in the middle to fit. */
+function progressLine(head: string, m: ProofMetrics, cached: boolean): string {
+  const what = m.verified ? `bound ${m.bound.decimal}` : isNotRun(m) ? m.error : `FAILED: ${m.error ?? 'not verified'}`;
+  const tail = `: ${what}${cached ? ' (cached)' : ` (${(m.proverSeconds + m.checkerSeconds).toFixed(2)} s)`}`;
+  const room = Math.max(24, TERMINAL_WIDTH - head.length - 1 - tail.length);
+  return truncate(`${head} ${elide(m.strategy, room)}${tail}`, TERMINAL_WIDTH);
+}
+
+/** The float accuracy (metrics.ts floatAccuracy) of every model that has no checked brute-force count. */
+async function floatAccuracies(metrics: ProofMetrics[], models: Map<string, ReportModel>, log: (line: string) => void): Promise<Map<string, TrueAccuracy>> {
+  const out = new Map<string, TrueAccuracy>();
+  for (const sha of modelsWithoutCheckedCount(metrics)) {
+    const m = models.get(sha);
+    if (!m) throw new Error(`no model for ${sha} to evaluate its accuracy`);
+    const t = await floatAccuracy(m.model);
+    out.set(sha, t);
+    // A model without a recorded accuracy was just evaluated, which can take minutes: say what it gave.
+    if (m.model.metadata.accuracy === undefined) log(`report: ${m.label}: normalizer ${t.value} (${t.source}${t.interval ? `, ${Math.round(100 * t.interval.confidence)}% interval [${t.interval.lower}, ${t.interval.upper}]` : ''})`);
+  }
+  return out;
+}
+
 /** Writes the report folder from metrics already at hand (the sweep's path); `models` supplies normalizers and EQKE. */
-export async function writeReportFromMetrics(metrics: ProofMetrics[], models: Map<string, { model: Model; label: string }>, outDir: string, opts: ReportOptions = {}): Promise<ReportResult> {
-  const estimates = new Map<string, TrueAccuracy>();
+export async function writeReportFromMetrics(metrics: ProofMetrics[], models: Map<string, ReportModel>, outDir: string, opts: ReportOptions = {}): Promise<ReportResult> {
+  const estimates = await floatAccuracies(metrics, models, opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
   const estimate = (sha: string): TrueAccuracy => {
-    let e = estimates.get(sha);
-    if (!e) {
-      const m = models.get(sha);
-      if (!m) throw new Error(`no model for ${sha} to estimate its accuracy`);
-      e = floatAccuracy(m.model);
-      estimates.set(sha, e);
-    }
+    const e = estimates.get(sha);
+    if (!e) throw new Error(`no float accuracy for model ${sha}`);
     return e;
   };
-  const rows = normalize(metrics, estimate).sort((a, b) =>
+  const sorted = normalize(metrics, estimate).sort((a, b) =>
     a.k - b.k || a.vocab - b.vocab || (a.seed ?? 0) - (b.seed ?? 0) || a.modelLabel.localeCompare(b.modelLabel) || groupRank(a.group) - groupRank(b.group) || a.strategy.localeCompare(b.strategy));
-  const groups = summarizeGroups(rows);
-  const files: string[] = [];
+  const groups = summarizeGroups(sorted);
+  const placed = placeArtifacts(sorted, models, outDir, new SweepCache(opts.cacheDir));
+  const rows = placed.rows;
+  const files: string[] = [...placed.files];
   const write = (name: string, data: string | Uint8Array) => {
     writeFileAtomic(join(outDir, name), data);
     files.push(join(outDir, name));
@@ -143,11 +168,11 @@ export async function writeReportFromMetrics(metrics: ProofMetrics[], models: Ma
     groups,
     paper: Object.fromEntries(settings.map(([k, v]) => [`K=${k},V=${v}`, paperFigures(k, v) ?? null])),
   }, null, 2)}\n`);
-  write('report.md', markdown(rows, groups, eqkeFiles, png, opts));
-  return { rows, groups, files };
+  write('report.md', markdown(rows, groups, eqkeFiles, png, placed.modelFiles, opts));
+  return { rows, groups, files, modelFiles: placed.modelFiles };
 }
 
-function markdown(rows: ReportRow[], groups: GroupSummary[], eqkeFiles: string[], png: boolean, opts: ReportOptions): string {
+function markdown(rows: ReportRow[], groups: GroupSummary[], eqkeFiles: string[], png: boolean, modelFiles: Map<string, string | null>, opts: ReportOptions): string {
   const models = new Set(rows.map((r) => r.modelSha256)).size;
   const strategies = [...new Set(rows.map((r) => r.strategy))];
   const failed = rows.filter((r) => !r.verified);
@@ -157,7 +182,8 @@ function markdown(rows: ReportRow[], groups: GroupSummary[], eqkeFiles: string[]
     `# ${opts.title ?? 'mechcert report'}`,
     '',
     `${models} model(s) × ${strategies.length} strateg${strategies.length === 1 ? 'y' : 'ies'} = ${rows.length} proofs; ${rows.length - failed.length} verified by the checker, ${failed.length} not.`,
-    'Every bound below is one the exact checker verified (a rejected certificate counts as bound 0). Proof length is the checker\'s count of exact arithmetic operations, not the paper\'s float FLOP count, so the x-axes differ in unit from the paper\'s; unexplained dimension follows PAPER.md §4.',
+    'Every bound below is one the exact checker verified (a rejected certificate counts as bound 0). Proof length is the checker\'s count of exact arithmetic operations, not the paper\'s float FLOP count, so the x-axes differ in unit from the paper\'s; unexplained dimension follows the paper (docs/paper.md §6.2 in the mechcert repository).',
+    'The certificates are in this folder (certificates/, the models in models/), each with the command that re-checks it: see [Certificates](#certificates).',
     '',
     '## Per group, beside the paper',
     '',
@@ -174,6 +200,41 @@ function markdown(rows: ReportRow[], groups: GroupSummary[], eqkeFiles: string[]
     for (const r of failed) lines.push(`- ${r.modelLabel} × ${r.strategy}: ${r.error ?? 'not verified'}`);
     lines.push('');
   }
-  lines.push('## Per model and strategy', '', rowsMarkdown(rows));
+  lines.push(...zeroSection(rows), '## Per model and strategy', '', rowsMarkdown(rows), ...certificateSection(rows, modelFiles));
   return `${lines.join('\n')}\n`;
+}
+
+/** Each bound of 0 with its reason (nothing, where there is none). */
+function zeroSection(rows: ReportRow[]): string[] {
+  const zeros = rows.filter((r) => r.boundValue === 0);
+  if (zeros.length === 0) return [];
+  return [
+    '## Bounds of 0',
+    '',
+    'A verified bound of 0 is a certificate the checker accepted that claims no sequence: the strategy proves no case on that model. '
+      + "A case counts only where the prover's upper bound on (largest wrong logit − correct logit) is below 0; the closest case shows how far it was.",
+    '',
+    ...zeros.map((r) => `- ${r.modelLabel} × ${r.strategy}: ${zeroReason(r)}`),
+    '',
+  ];
+}
+
+/** Every row's certificate file and the command that re-checks it, run in the report folder. */
+function certificateSection(rows: ReportRow[], modelFiles: Map<string, string | null>): string[] {
+  const body = rows.map((r) => {
+    const file = r.certificateFile ? `[${r.certificateFile}](${r.certificateFile})` : 'not kept (no checked certificate in the cache)';
+    const command = r.certificateFile ? `\`${recheckCommand(r.certificateFile, modelFiles.get(r.modelSha256) ?? null, r.modelSha256).join(' ')}\`` : '—';
+    return `| ${[r.modelLabel, r.strategy, r.verified ? r.bound.decimal : 'rejected', file, command].join(' | ')} |`;
+  });
+  return [
+    '',
+    '## Certificates',
+    '',
+    'Each certificate (gzipped JSON, as the checker reads it) and the model it is about are in this folder; the command re-checks it when run here '
+      + '(exit 0: verified; the checker prints the bound back as an exact fraction).',
+    '',
+    '| model | strategy | checked bound | certificate | re-check (run in this folder) |',
+    '|---|---|---|---|---|',
+    ...body,
+  ];
 }

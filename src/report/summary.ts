@@ -1,10 +1,11 @@
 /**
- * Per-group statistics over models, the way the paper's legends compute them (PAPER.md §3.3.4, §6): within a group,
+ * Per-group statistics over models, the way the paper's legends compute them (docs/paper.md §5.3.5, §7): within a group,
  * take each model's best normalized bound (and best bound), then mean ± sample std over the models of one (K, V)
- * setting. Failed or rejected proofs count as bound 0, as an unverified claim proves nothing.
+ * setting. Failed or rejected proofs count as bound 0, as an unverified claim proves nothing; proofs the strategy
+ * refused to run (brute force beyond the sequences it can enumerate) count nowhere, and the group says why.
  */
 import { canonicalGroup, groupRank, paperFigures, type PaperFigure } from './paper.js';
-import type { ReportRow } from './metrics.js';
+import { isNotRun, NOT_RUN, type ReportRow } from './metrics.js';
 
 export interface MeanStd {
   mean: number;
@@ -25,6 +26,8 @@ export interface GroupSummary {
   strategies: number;
   /** Rows that the checker did not verify. */
   failures: number;
+  /** Why some proofs of the group were not run (e.g. "3 not run: brute force enumerates at most …"), or null. */
+  notRun: string | null;
   bound: MeanStd;
   normalizedBound: MeanStd;
   /** Median checker operations of each model's best proof in the group (null if none was checked). */
@@ -69,7 +72,9 @@ export function summarizeGroups(rows: ReportRow[]): GroupSummary[] {
       const g = canonicalGroup(r.group);
       groups.set(g, [...(groups.get(g) ?? []), r]);
     }
-    for (const [group, grows] of groups) {
+    for (const [group, all] of groups) {
+      const grows = all.filter((r) => !isNotRun(r));
+      const refused = all.filter(isNotRun);
       const perModel = new Map<string, ReportRow>();
       for (const r of grows) {
         const best = perModel.get(r.modelSha256);
@@ -80,8 +85,9 @@ export function summarizeGroups(rows: ReportRow[]): GroupSummary[] {
       out.push({
         k, vocab, group,
         models: perModel.size,
-        strategies: new Set(grows.map((r) => r.strategy)).size,
+        strategies: new Set(all.map((r) => r.strategy)).size,
         failures: grows.filter((r) => !r.verified).length,
+        notRun: refused.length > 0 ? `${refused.length} not run: ${refused[0].error?.slice(NOT_RUN.length)}` : null,
         bound: meanStd(bests.map((r) => r.boundValue)),
         normalizedBound: meanStd(bests.map((r) => r.normalizedBound)),
         medianProofLength: median(bests.filter((r) => r.checkerOps !== null).map((r) => Number(r.checkerOps))),

@@ -1,13 +1,13 @@
 /**
  * The report's tables: per-model rows and per-group summaries, as Markdown, CSV (RFC 4180 quoting) and JSON.
  */
-import type { ReportRow } from './metrics.js';
+import { isBruteForce, type ReportRow } from './metrics.js';
 import type { GroupSummary, MeanStd } from './summary.js';
 
 const SOURCE_SHORT: Record<string, string> = {
   'checked brute force': 'checked brute force',
-  'float exhaustive evaluation (estimate, not checked)': 'float estimate†',
-  'float sampled estimate (not checked)': 'sampled float estimate†',
+  'float exhaustive count (not checked)': 'float exhaustive count†',
+  'stratified estimate (float, not checked)': 'stratified estimate†',
 };
 
 export function fmt(x: number | null | undefined, digits = 4): string {
@@ -60,7 +60,7 @@ export function rowsMarkdown(rows: ReportRow[]): string {
 export function groupsMarkdown(groups: GroupSummary[]): string {
   const header = ['K, V', 'group', 'models', 'strategies', 'failed', 'bound (mean ± std)', 'paper bound', 'normalized (mean ± std)', 'paper normalized', 'median proof length (ops)', 'paper FLOPs', 'unexpl. dim', 'paper unexpl. dim', 'normalizer'];
   const body = groups.map((g) => [
-    `K=${g.k}, V=${g.vocab}`, g.group, String(g.models), String(g.strategies), String(g.failures),
+    `K=${g.k}, V=${g.vocab}`, g.group, String(g.models), String(g.strategies), g.notRun ? `${g.failures}; ${g.notRun}` : String(g.failures),
     fmtMeanStd(g.bound), fmtMeanStd(g.paper?.bound ?? null), fmtMeanStd(g.normalizedBound), fmtMeanStd(g.paper?.normalized ?? null, 3),
     fmtSci(g.medianProofLength), g.paper?.flops ?? '—',
     g.unexplainedDimension === null ? '—' : g.unexplainedDimension.min === g.unexplainedDimension.max ? fmtInt(g.unexplainedDimension.min) : `${fmtInt(g.unexplainedDimension.min)}–${fmtInt(g.unexplainedDimension.max)}`,
@@ -70,8 +70,29 @@ export function groupsMarkdown(groups: GroupSummary[]): string {
   return mdTable(header, body);
 }
 
+/** A logit difference with its sign, three significant digits (0.0412 → "+0.0412", −2.5e−8 → "−2.50e-8"). */
+export function fmtSigned(x: number): string {
+  const abs = Math.abs(x);
+  const digits = abs !== 0 && (abs < 1e-3 || abs >= 1e4) ? abs.toExponential(2) : abs.toPrecision(3);
+  return `${x < 0 ? '−' : '+'}${digits}`;
+}
+
+/** Why a row's bound is 0: the checker's or prover's error, or (verified) that the strategy proves no case. */
+export function zeroReason(r: ReportRow): string {
+  if (!r.verified) return `not verified: ${r.error ?? 'no verdict'}`;
+  if (isBruteForce(r.strategy)) return 'the model is wrong on every sequence (brute force counts exactly)';
+  return `proves no case on this model; ${closestCase(r)}`;
+}
+
+/** The prover's closest case of a row, in words. */
+export function closestCase(r: ReportRow): string {
+  return typeof r.closestMargin === 'number'
+    ? `in its closest case, largest wrong logit − correct logit ≤ ${fmtSigned(r.closestMargin)} (a case needs < 0)`
+    : 'its prover reports no closest case';
+}
+
 export const FLOAT_ESTIMATE_NOTE =
-  '† normalized by a float estimate of the true accuracy (an exhaustive float evaluation, or a sampled one where V^K is too large), not by a checked brute-force bound; such a normalized bound is not certified.';
+  '† normalized by the float evaluation, not by a checked brute-force bound: its exhaustive count over all V^K sequences, or, beyond 2^31 sequences, a stratified estimate (classes by max, query, number of non-max tokens and largest non-max token; its 95% interval is in report.json as trueAccuracyInterval); such a normalized bound is not certified.';
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -87,6 +108,7 @@ export const ROW_COLUMNS = [
   'modelLabel', 'modelSha256', 'seed', 'k', 'vocab', 'dModel', 'dHead', 'strategy', 'group', 'complexity', 'verified', 'error',
   'correct', 'total', 'boundNumerator', 'boundDenominator', 'boundDecimal', 'trueAccuracy', 'trueAccuracySource', 'normalizedBound',
   'checkerOps', 'unexplainedDimension', 'certificateBytes', 'certificateGzipBytes', 'certificateSha256', 'proverSeconds', 'checkerSeconds',
+  'closestMargin', 'certificateFile',
 ] as const;
 
 export function rowsCsv(rows: ReportRow[]): string {

@@ -3,7 +3,7 @@
  * worker on another machine (model bytes travel in the job, base64):
  *
  * - train: settings → the trained model's bytes (trained with src/train/train.ts exactly as `mechcert train` does,
- *   on the settings' backend, accuracy recorded in the metadata where V^K ≤ 2^30), cached on the machine that ran it
+ *   on the settings' backend, accuracy recorded in the metadata where V^K ≤ 2^31, as `mechcert train` does), cached on the machine that ran it
  *   by its settings;
  * - prove: model bytes + strategy → the checked proof's metrics (src/report/metrics.ts runProof) and the gzipped
  *   certificate, cached on the machine that ran it by model SHA-256 + strategy. A prove job's backend only changes
@@ -15,15 +15,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseModel, serializeModel, sha256Hex, writeModel } from '../model/model.js';
-import { exhaustiveAccuracy } from '../train/accuracy.js';
+import { evaluateExhaustive, MAX_EXHAUSTIVE_SEQUENCES } from '../eval/exhaustive.js';
 import { train, trainOnBackend } from '../train/train.js';
 import { createBackendRegistry, type Backend, type BackendName } from '../backend/index.js';
 import { getStrategy } from '../prove/strategy.js';
 import { runProof, type ProofMetrics } from '../report/metrics.js';
 import { SweepCache, strategyFileName, settingsKey, type TrainSettings } from './cache.js';
 
-/** Same threshold as `mechcert train`: above it no accuracy is recorded in the model's metadata. */
-const MAX_EXHAUSTIVE_SEQUENCES = 2 ** 30;
 
 export interface TrainJob {
   kind: 'train';
@@ -119,7 +117,8 @@ export async function runJob(job: SweepJob, cacheDir: string, backends: JobBacke
     const { model } = backend ? await trainOnBackend(job.settings, backend) : train(job.settings);
     const sequences = job.settings.vocab ** job.settings.k;
     if (sequences <= MAX_EXHAUSTIVE_SEQUENCES) {
-      const { correct, total, accuracy } = exhaustiveAccuracy(parseModel(serializeModel(model)));
+      // One thread: the sweep already runs one job per core.
+      const { correct, total, accuracy } = await evaluateExhaustive(parseModel(serializeModel(model)), { threads: 1 });
       model.metadata.accuracy = String(accuracy);
       model.metadata.accuracy_sequences = `${correct}/${total}`;
     }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseModel, sha256Hex, type Model } from '../model/model.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import type { ProofMetrics } from '../report/metrics.js';
+import { isNotRun, type ProofMetrics } from '../report/metrics.js';
 import { writeReportFromMetrics, type ReportResult } from '../report/report.js';
 import type { BackendName } from '../backend/registry.js';
 import { SweepCache, type TrainSettings } from './cache.js';
@@ -42,7 +42,7 @@ export interface SweepOptions {
   modelPlots?: number;
   png?: boolean;
   log?: (line: string) => void;
-  /** Set to stop submitting new jobs (e.g. on SIGINT); running ones finish. */
+  /** Set to stop submitting new jobs (e.g. on SIGINT); running ones finish; then no report is written. */
   signal?: AbortSignal;
 }
 
@@ -70,15 +70,44 @@ function firstLine(e: unknown): string {
   return s.split('\n')[0];
 }
 
+/** The training settings of every model of the sweep, K by K, seed by seed. */
+function sweepSettings(o: Pick<SweepOptions, 'seeds' | 'ks' | 'vocab' | 'train' | 'backend'>): TrainSettings[] {
+  // cpu jobs carry no backend field, so that their ids, cache keys and BullMQ payloads are what they were before it.
+  const onBackend = o.backend === undefined || o.backend === 'cpu' ? {} : { backend: o.backend };
+  return o.ks.flatMap((k) => o.seeds.map((seed) => ({ k, vocab: o.vocab, seed, ...o.train, ...onBackend })));
+}
+
+/** What the cache holds of a sweep's work: its trained models (their labels) and the checked proofs of them. */
+export interface SavedWork {
+  models: string[];
+  modelsTotal: number;
+  proofs: number;
+  proofsTotal: number;
+}
+
+/** Reads from the cache what a rerun of the sweep `o` would take from it instead of running its job. */
+export function savedWork(o: Pick<SweepOptions, 'seeds' | 'ks' | 'vocab' | 'train' | 'backend' | 'strategies' | 'cacheDir'>): SavedWork {
+  const cache = new SweepCache(o.cacheDir);
+  const settings = sweepSettings(o);
+  const saved: SavedWork = { models: [], modelsTotal: settings.length, proofs: 0, proofsTotal: settings.length * o.strategies.length };
+  for (const s of settings) {
+    const path = cache.modelPath(s);
+    if (!existsSync(path)) continue;
+    saved.models.push(modelLabel(s));
+    const sha = sha256Hex(readFileSync(path));
+    saved.proofs += o.strategies.filter((strategy) => cache.readResult(sha, strategy) !== undefined).length;
+  }
+  return saved;
+}
+
 export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const cache = new SweepCache(o.cacheDir);
   const t0 = performance.now();
   const backend = o.backend ?? 'cpu';
-  // cpu jobs carry no backend field, so that their ids, cache keys and BullMQ payloads are what they were before it.
+  // Like the train jobs (sweepSettings), cpu prove jobs carry no backend field.
   const onBackend = backend === 'cpu' ? {} : { backend };
-  const settings: TrainSettings[] = [];
-  for (const k of o.ks) for (const seed of o.seeds) settings.push({ k, vocab: o.vocab, seed, ...o.train, ...onBackend });
+  const settings = sweepSettings(o);
   const total = settings.length * (1 + o.strategies.length);
   const progress = new Progress(total, log);
   const failures: SweepFailure[] = [];
@@ -142,7 +171,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
         cache.writeResult(model.sha256, strategy, r.metrics);
         if (r.certificateGzipBase64) cache.writeCertificateGzip(model.sha256, strategy, Buffer.from(r.certificateGzipBase64, 'base64'));
         metrics.push({ ...r.metrics, modelLabel: label });
-        if (r.metrics.verified) progress.done(r.cached);
+        // A proof the strategy refused (the model is beyond its reach) is no failure: the report's group says why.
+        if (r.metrics.verified || isNotRun(r.metrics)) progress.done(r.cached);
         else {
           failures.push({ job: jobId(job), model: label, strategy, error: r.metrics.error ?? 'not verified' });
           progress.failed(1);
@@ -175,14 +205,16 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
     interrupted,
     report: null,
   };
+  // An interrupted sweep writes no report: its cache holds what was done, and the same command resumes from there.
+  if (interrupted) return summary;
   if (metrics.length > 0) {
     const notes = [
       '## Sweep',
       '',
       `Seeds: ${o.seeds.length} (${o.seeds.slice(0, 12).join(', ')}${o.seeds.length > 12 ? ', …' : ''}); K: ${o.ks.join(', ')}; V = ${o.vocab}; strategies: ${o.strategies.join(', ')}.`,
-      `Executor: ${summary.executor}; backend: ${backend}${backend === 'cpu' ? '' : ' (float32 training gradients; proofs use it for hints only)'}. Wall time ${wallSeconds.toFixed(1)} s; jobs: ${total} in all, ${summary.jobs.done} done (${summary.jobs.cached} from cache), ${summary.jobs.failed} failed, ${skipped} not run${interrupted ? ' (interrupted: rerun to resume)' : ''}.`,
+      `Executor: ${summary.executor}; backend: ${backend}${backend === 'cpu' ? '' : ' (float32 training gradients; proofs use it for hints only)'}. Wall time ${wallSeconds.toFixed(1)} s; jobs: ${total} in all, ${summary.jobs.done} done (${summary.jobs.cached} from cache), ${summary.jobs.failed} failed.`,
     ].join('\n');
-    summary.report = await writeReportFromMetrics(metrics, models, o.outDir, { maxModelPlots: o.modelPlots ?? 3, png: o.png, title: 'mechcert sweep', notes, log });
+    summary.report = await writeReportFromMetrics(metrics, models, o.outDir, { maxModelPlots: o.modelPlots ?? 3, png: o.png, title: 'mechcert sweep', notes, log, cacheDir: o.cacheDir });
   }
   writeFileAtomic(join(o.outDir, 'sweep.json'), `${JSON.stringify({ ...summary, report: summary.report ? { files: summary.report.files } : null }, null, 2)}\n`);
   return summary;

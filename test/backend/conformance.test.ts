@@ -1,5 +1,5 @@
 /**
- * Backend conformance (DESIGN.md §7): every kernel on every backend present, compared with the CPU reference.
+ * Backend conformance (docs/architecture.md §5): every kernel on every backend present, compared with the CPU reference.
  * cpu always runs; webgpu runs when Dawn finds an adapter (any adapter, lavapipe included) and is otherwise skipped
  * with the reason printed. Set MECHCERT_REQUIRE_WEBGPU=1 (.ci/run does, once lavapipe is installed) to make a missing
  * adapter a failure instead of a skip.
@@ -36,13 +36,13 @@ import { readModel, type Model } from '../../src/model/model.js';
 import { bruteForceSetup, scanBand } from '../../src/prove/brute-force.js';
 import { emptyTally, recordSequence, scanQuery, sequenceValues } from '../../src/prove/brute-force-kernel.js';
 import { buildModel } from '../prove/models.js';
-import { prng, maxLikeTables, randomTables } from './models.js';
+import { prng, maxLikeTables, openWebgpuForTests, randomTables } from './models.js';
 
 const registry = createBackendRegistry();
 const present: Backend[] = [];
 const missing = new Map<BackendName, string>();
 for (const name of registry.backends()) {
-  const opened = await registry.tryOpen(name, { allowSoftwareAdapter: true });
+  const opened = name === 'webgpu' ? await openWebgpuForTests() : await registry.tryOpen(name, { allowSoftwareAdapter: true });
   if ('unavailable' in opened) missing.set(name, opened.unavailable);
   else present.push(opened);
 }

@@ -3,7 +3,7 @@
  * `randomTables` (a random model's path tables, via src/model/paths.ts) and `maxLikeTables` (tables built so that
  * attention picks the largest token and the OV path copies it: accurate, with a few errors near small maxima).
  */
-import { createBackendRegistry } from '../../src/backend/index.js';
+import { createBackendRegistry, type Backend } from '../../src/backend/index.js';
 import type { Model } from '../../src/model/model.js';
 import { pathTables, type PathTables } from '../../src/model/paths.js';
 import { prng } from '../prove/models.js';
@@ -60,10 +60,20 @@ export function maxLikeTables(k: number, vocab: number, seed: number, slope = 0.
   return { k, vocab: V, scale: 1, EU, EVOU, PVOU, EQKE, EQKP };
 }
 
-/** Why no WebGPU adapter (lavapipe included) opens here, or undefined when one does; the probe's device is closed. */
+/**
+ * Why no WebGPU adapter (lavapipe included) opens here, or undefined when one does: the answer of the run's one probe
+ * (test/backend/probe-webgpu.ts), so that asking loads no Dawn. (vitest is imported here, not at the top, because
+ * the benchmarks import this module's models outside vitest.)
+ */
 export async function webgpuUnavailable(): Promise<string | undefined> {
-  const probe = await createBackendRegistry().tryOpen('webgpu', { allowSoftwareAdapter: true });
-  if ('unavailable' in probe) return probe.unavailable;
-  await probe.dispose();
-  return undefined;
+  const { inject } = await import('vitest');
+  const answer = inject('webgpuUnavailable');
+  if (answer === undefined) throw new Error('no WebGPU probe answer: run vitest with vitest.config.ts, whose globalSetup probes');
+  return answer ?? undefined;
+}
+
+/** The webgpu backend for a test file (any adapter, lavapipe included), or why there is none; the caller disposes it. */
+export async function openWebgpuForTests(): Promise<Backend | { unavailable: string }> {
+  const missing = await webgpuUnavailable();
+  return missing === undefined ? createBackendRegistry().tryOpen('webgpu', { allowSoftwareAdapter: true }) : { unavailable: missing };
 }

@@ -61,7 +61,10 @@ describe('checker/ imports (the trust boundary)', () => {
     expect(pkg.name).toBe('mechcert-checker');
     expect(pkg.type).toBe('module');
     expect(pkg.dependencies).toBeUndefined();
-    expect(pkg.files).toEqual(['dist', 'README.md']);
-    expect(pkg.bin).toEqual({ 'mechcert-check': 'dist/cli.js' });
+    expect(pkg.files).toEqual(['bin', 'dist', 'README.md']);
+    expect(pkg.bin).toEqual({ 'mechcert-check': 'bin/mechcert-check.js' });
+    // The committed launcher runs the build and nothing else.
+    const launcher = readFileSync(join(checker, 'bin/mechcert-check.js'), 'utf8');
+    expect([...launcher.matchAll(/import\(['"]([^'"]+)['"]\)|from ['"]([^'"]+)['"]/g)].map((m) => m[1] ?? m[2])).toEqual(['../dist/cli.js']);
   });
 });

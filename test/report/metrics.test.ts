@@ -5,7 +5,7 @@ import { meanStd, summarizeGroups } from '../../src/report/summary.js';
 import { toCsv } from '../../src/report/tables.js';
 import { syntheticRow } from './synthetic.js';
 
-describe('unexplained dimension (PAPER.md §4, V=64, d=32, K=4)', () => {
+describe('unexplained dimension (docs/paper.md §6.2, V=64, d=32, K=4)', () => {
   const ud = (s: string) => unexplainedDimension(s, 4, 64, 32);
   it('brute force V^{K+1} and cubic 3V²+2KV', () => {
     expect(ud('brute-force')).toBe(2 ** 30);
@@ -48,17 +48,17 @@ describe('exact bounds and normalization', () => {
   ];
 
   it('divides by the checked brute-force bound where there is one, else by the labelled estimate', () => {
-    const out = normalize(rows, () => ({ value: 0.5, source: 'float exhaustive evaluation (estimate, not checked)', fraction: null }));
+    const out = normalize(rows, () => ({ value: 0.5, source: 'float exhaustive count (not checked)', fraction: null, interval: null }));
     expect(out[1].normalizedBound).toBeCloseTo(9 / 12);
     expect(out[1].trueAccuracySource).toBe('checked brute force');
     // Model b's brute force was rejected: it is not used as the normalizer.
-    expect(out[2].trueAccuracySource).toBe('float exhaustive evaluation (estimate, not checked)');
+    expect(out[2].trueAccuracySource).toBe('float exhaustive count (not checked)');
     expect(out[2].normalizedBound).toBeCloseTo(0.5 / 0.5);
     expect(out[3].boundValue).toBe(0);
   });
 
   it("summarizes each group over models with the best per model, beside the paper's figures", () => {
-    const g = summarizeGroups(normalize(rows, () => ({ value: 1, source: 'float exhaustive evaluation (estimate, not checked)', fraction: null })));
+    const g = summarizeGroups(normalize(rows, () => ({ value: 1, source: 'float exhaustive count (not checked)', fraction: null, interval: null })));
     const cubic = g.find((x) => x.group === 'cubic');
     expect(cubic?.models).toBe(2);
     expect(cubic?.normalizedBound.mean).toBeCloseTo((0.75 + 0.5) / 2);

@@ -1,12 +1,17 @@
 /**
  * `writeReport` end to end on a tiny trained model with real strategies and the real checker: every file is written,
- * the SVGs and PNGs are real pictures, and a rerun takes every result from the cache.
+ * the SVGs and PNGs are real pictures, every certificate is in the folder with the command that re-checks it, and a
+ * rerun takes every result from the cache.
  */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeModel } from '../../src/model/model.js';
+import { sha256Hex, writeModel } from '../../src/model/model.js';
 import { writeReport, type ReportResult } from '../../src/report/report.js';
 import { train } from '../../src/train/train.js';
 
@@ -55,6 +60,24 @@ describe('writeReport', () => {
     }
     // The frontier plots one mark per checked proof, labelled with the checker's units.
     expect(readFileSync(join(out, 'frontier.svg'), 'utf8')).toContain('checker arithmetic operations');
+  });
+
+  it('holds every certificate it reports, the one the checker hashed, with the command that re-checks it', () => {
+    const out = join(tmp, 'out');
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('## Certificates');
+    for (const r of first.rows) {
+      expect(r.certificateFile).toBe(`certificates/${r.modelLabel}/${r.strategy}.json.gz`);
+      const json = gunzipSync(readFileSync(join(out, r.certificateFile!)));
+      expect(createHash('sha256').update(json).digest('hex')).toBe(r.certificateSha256);
+      expect(md).toContain(`\`npx mechcert-check ${r.certificateFile} --model models/${r.modelLabel}.safetensors\``);
+    }
+    for (const [i, p] of paths.entries()) expect(sha256Hex(readFileSync(join(out, 'models', `tiny-s${5 + i}.safetensors`)))).toBe(sha256Hex(readFileSync(p)));
+    // The command as report.md gives it, run in the report folder (the checker's bin in place of npx's lookup).
+    const [, cert, model] = /`npx mechcert-check (\S+) --model (\S+)`/.exec(md.slice(md.indexOf('subcubic/max_diff_exact', md.indexOf('## Certificates'))))!;
+    const check = spawnSync(process.execPath, [fileURLToPath(new URL('../../bin/mechcert-check.js', import.meta.url)), cert, '--model', model], { cwd: out, encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/^VERIFIED/);
   });
 
   it('reuses cached results on a rerun', async () => {

@@ -1,12 +1,13 @@
 /**
- * `mechcert sweep --backend`: an unknown name is refused in one line with exit code 2; a tiny sweep on webgpu (where
+ * `mechcert sweep` refuses a mistake in its flags (a strategy name, --n, the report folder) in one line with exit code
+ * 2 before it trains anything. `--backend`: an unknown name is refused in one line with exit code 2; a tiny sweep on webgpu (where
  * Dawn finds an adapter, lavapipe included; otherwise skipped, saying why) trains on the GPU, caches its models under
  * another key than cpu's, proves, checks and exits. The train cache key of a cpu sweep is the one from before
  * backends existed, so that existing caches stay valid.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,24 @@ describe('sweep train cache key', () => {
     expect(settingsKey({ ...SETTINGS, backend: 'cpu' })).toBe(legacy);
     expect(modelFileName({ ...SETTINGS, backend: 'cpu' })).toBe(`max2-v4-s3-${legacy}.safetensors`);
     expect(settingsKey({ ...SETTINGS, backend: 'webgpu' })).not.toBe(legacy);
+  });
+});
+
+describe('mechcert sweep checks its flags before any training', () => {
+  const refused = join(dir, 'refused');
+  it.each([
+    ['a typo in a strategy name', ['--strategies', 'brute-force,cubc', '--out', refused], /^mechcert: --strategies: unknown strategy "cubc" \(did you mean "cubic"\?\); `mechcert strategies` lists all \d+$/],
+    ['a pattern that matches nothing', ['--strategies', 'subcubik/*', '--out', refused], /^mechcert: --strategies: no strategy matches "subcubik\/\*"/],
+    ['more seeds than the paper has', ['--n', '152', '--out', refused], /^mechcert: --n must be at most 151/],
+    ['a report folder that is a file', ['--seeds', '3', '--out', join(ROOT, 'package.json')], /^mechcert: cannot write into ".*package\.json": it is not a directory$/],
+  ])('refuses %s in one line with exit code 2, and trains nothing', async (_, args, message) => {
+    const cache = join(dir, 'refused-cache');
+    const r = await mechcert(['sweep', '--k', '2', '--vocab', '4', '--steps', '60', ...args, '--cache', cache]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)]);
+    expect(existsSync(cache)).toBe(false);
+    expect(existsSync(refused)).toBe(false);
   });
 });
 

@@ -14,6 +14,16 @@ interface RawOptions {
   cache: string;
 }
 
+/** Refuses a `--redis` value that is not a redis:// or rediss:// URL, in one line (exit code 2), before connecting. */
+export async function checkRedisFlag(url: string): Promise<void> {
+  const { connectionFromUrl } = await import('../../sweep/queue.js');
+  try {
+    connectionFromUrl(url);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 export function register(program: Command): void {
   const command = program
     .command('worker')
@@ -24,6 +34,7 @@ export function register(program: Command): void {
   addLazyDefaultOption(command, new Option('--cache <dir>', 'this machine\'s cache of trained models and results'), defaultCacheDir)
     .action(async (raw: RawOptions) => {
       if (!raw.redis) throw new UsageError('--redis is required');
+      await checkRedisFlag(raw.redis);
       const { startQueueWorker } = await import('../../sweep/queue.js');
       const worker = await startQueueWorker({ url: raw.redis, queueName: raw.queue, concurrency: parseCount('--concurrency', raw.concurrency, 1), cacheDir: raw.cache });
       await new Promise<void>((resolve) => {
