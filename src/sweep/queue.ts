@@ -13,6 +13,14 @@ import { ThreadPool, type JobExecutor } from './pool.js';
 /** The default queue name; it carries the result-cache version so that results of an older format are never reused. */
 export const DEFAULT_QUEUE = `mechcert-sweep-v${RESULT_CACHE_VERSION}-${PROOF_CODE_FINGERPRINT}`;
 
+/** How long `sweep --redis` waits for Redis to answer before it says it cannot reach it (ioredis retries forever). */
+export const REDIS_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Redis did not answer within REDIS_CONNECT_TIMEOUT_MS: a wrong URL, or no server running there. */
+export class RedisUnreachableError extends Error {
+  override name = 'RedisUnreachableError';
+}
+
 /** How long a worker's lock on a job lasts without renewal; renewed every half of it while the job runs. */
 const LOCK_DURATION_MS = 120_000;
 
@@ -50,7 +58,21 @@ export class QueueExecutor implements JobExecutor {
     // Many jobs wait at once; each adds a listener for the queue's closing (not a leak).
     queue.setMaxListeners(0);
     events.setMaxListeners(0);
-    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RedisUnreachableError(
+        `--redis: no answer from Redis at ${url.replace(/\/\/[^@]*@/, '//…@')} within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s: is a redis-server running there?`)), REDIS_CONNECT_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), timeout]);
+    } catch (e) {
+      // Stop ioredis's reconnecting, without waiting for a server that does not answer.
+      void queue.disconnect().catch(() => undefined);
+      void events.disconnect().catch(() => undefined);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
     return new QueueExecutor(queue, events, url);
   }
 

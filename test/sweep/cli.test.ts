@@ -1,6 +1,6 @@
 /**
- * `mechcert sweep` refuses a mistake in its flags (a strategy name, --n, the report folder) in one line with exit code
- * 2 before it trains anything. `--backend`: an unknown name is refused in one line with exit code 2; a tiny sweep on webgpu (where
+ * `mechcert sweep` refuses a mistake in its flags (a strategy name, --n, the report folder, a Redis that does not
+ * answer) in one line with exit code 2 before it trains anything. `--backend`: an unknown name is refused in one line with exit code 2; a tiny sweep on webgpu (where
  * Dawn finds an adapter, lavapipe included; otherwise skipped, saying why) trains on the GPU, caches its models under
  * another key than cpu's, proves, checks and exits. The train cache key of a cpu sweep is the one from before
  * backends existed, so that existing caches stay valid.
@@ -53,6 +53,8 @@ describe('mechcert sweep checks its flags before any training', () => {
     ['a pattern that matches nothing', ['--strategies', 'subcubik/*', '--out', refused], /^mechcert: --strategies: no strategy matches "subcubik\/\*"/],
     ['more seeds than the paper has', ['--n', '152', '--out', refused], /^mechcert: --n must be at most 151/],
     ['a report folder that is a file', ['--seeds', '3', '--out', join(ROOT, 'package.json')], /^mechcert: cannot write into ".*package\.json": it is not a directory$/],
+    // Nothing listens on port 1: ioredis would retry forever; the sweep gives up after REDIS_CONNECT_TIMEOUT_MS.
+    ['a Redis that does not answer', ['--seeds', '3', '--redis', 'redis://127.0.0.1:1', '--out', refused], /^mechcert: --redis: no answer from Redis at redis:\/\/127\.0\.0\.1:1 within 10 s: is a redis-server running there\?$/],
   ])('refuses %s in one line with exit code 2, and trains nothing', async (_, args, message) => {
     const cache = join(dir, 'refused-cache');
     const r = await mechcert(['sweep', '--k', '2', '--vocab', '4', '--steps', '60', ...args, '--cache', cache]);

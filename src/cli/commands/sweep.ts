@@ -95,6 +95,17 @@ async function parsePlan(raw: RawOptions): Promise<Plan> {
 }
 
 /** The concrete backend `--backend` names (auto resolved once, so that every job agrees); a missing adapter is refused. */
+/** The BullMQ executor on `url`, or one line (exit 2) when Redis does not answer there. */
+async function connectQueue(url: string, queueName: string): Promise<JobExecutor> {
+  const { QueueExecutor, RedisUnreachableError } = await import('../../sweep/queue.js');
+  try {
+    return await QueueExecutor.connect(url, queueName);
+  } catch (e) {
+    if (e instanceof RedisUnreachableError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 async function resolveBackend(raw: string): Promise<BackendName> {
   const choice = await parseBackendFlag(raw);
   // Opened here only to resolve auto and to refuse a missing adapter up front; each job thread opens its own.
@@ -159,10 +170,10 @@ export function register(program: Command): void {
   addTrainingOptions(command)
     .action(async (raw: RawOptions) => {
       const plan = { ...(await parsePlan(raw)), backend: await resolveBackend(raw.backend) };
-      const [{ fmtMeanStd }, { ThreadPool }, { QueueExecutor }, { failureSummary, runSweep }, { formatDuration }] = await Promise.all([
-        import('../../report/tables.js'), import('../../sweep/pool.js'), import('../../sweep/queue.js'), import('../../sweep/sweep.js'), import('../../sweep/progress.js'),
+      const [{ fmtMeanStd }, { ThreadPool }, { failureSummary, runSweep }, { formatDuration }] = await Promise.all([
+        import('../../report/tables.js'), import('../../sweep/pool.js'), import('../../sweep/sweep.js'), import('../../sweep/progress.js'),
       ]);
-      const executor: JobExecutor = raw.redis ? await QueueExecutor.connect(raw.redis, raw.queue) : new ThreadPool(plan.workers, plan.cacheDir);
+      const executor: JobExecutor = raw.redis ? await connectQueue(raw.redis, raw.queue) : new ThreadPool(plan.workers, plan.cacheDir);
       const abort = new AbortController();
       const untrap = trapInterrupts(plan, executor, abort);
       process.stderr.write(`sweep: ${plan.seeds.length} seed(s) × K ∈ {${plan.ks.join(', ')}} × ${plan.strategies.length} strateg${plan.strategies.length === 1 ? 'y' : 'ies'} on ${executor.description}, backend ${plan.backend}\n`);
