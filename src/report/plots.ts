@@ -228,12 +228,22 @@ export function groupsSpec(rows: ReportRow[], groups: GroupSummary[]): TopLevelS
   const values: Record<string, unknown>[] = [];
   // A bar of mean ± std is cut to [0, 1]: no bound lies outside it.
   const bar = (mean: number, std: number) => ({ normalized: mean, lo: Math.max(0, mean - std), hi: Math.min(1, mean + std) });
-  for (const r of perModel.values()) values.push({ layer: 'model', source: 'mechcert', setting: settingLabel(r.k, r.vocab), group: canonicalGroup(r.group), model: r.modelLabel, strategy: r.strategy, normalized: r.normalizedBound });
+  // Our mean's label goes above the group's highest model mark as well as its bar, so that no mark hides it.
+  const top = new Map<string, number>();
+  for (const r of perModel.values()) {
+    const key = `${settingLabel(r.k, r.vocab)}|${canonicalGroup(r.group)}`;
+    values.push({ layer: 'model', source: 'mechcert', setting: settingLabel(r.k, r.vocab), group: canonicalGroup(r.group), model: r.modelLabel, strategy: r.strategy, normalized: r.normalizedBound });
+    top.set(key, Math.max(top.get(key) ?? -Infinity, r.normalizedBound));
+  }
   for (const g of groups) {
     const m = g.normalizedBound;
-    if (m.n > 0) values.push({ layer: 'stat', source: 'mechcert', setting: settingLabel(g.k, g.vocab), group: g.group, ...bar(m.mean, m.std), label: m.mean.toFixed(3) });
+    const setting = settingLabel(g.k, g.vocab);
+    if (m.n > 0) {
+      const stat = bar(m.mean, m.std);
+      values.push({ layer: 'stat', source: 'mechcert', setting, group: g.group, ...stat, labelAt: Math.max(stat.hi, top.get(`${setting}|${g.group}`) ?? stat.hi), label: m.mean.toFixed(3) });
+    }
     const p = paperFigures(g.k, g.vocab)?.find((x) => x.group === g.group)?.normalized;
-    if (p) values.push({ layer: 'stat', source: 'paper', setting: settingLabel(g.k, g.vocab), group: g.group, ...bar(p[0], p[1]), label: `paper ${p[0]}` });
+    if (p) values.push({ layer: 'stat', source: 'paper', setting, group: g.group, ...bar(p[0], p[1]), labelAt: bar(p[0], p[1]).hi, label: `paper ${p[0]}` });
   }
   const x = { field: 'group', type: 'nominal' as const, title: null, sort: domain, axis: { labelAngle: -25, labelLimit: 420 } };
   const xOffset = { field: 'source', type: 'nominal' as const, scale: { domain: ['mechcert', 'paper'], paddingInner: 0.2 } };
@@ -244,7 +254,7 @@ export function groupsSpec(rows: ReportRow[], groups: GroupSummary[]): TopLevelS
   const statLayers = (source: string) => [
     { transform: [{ filter: stat(source) }], mark: { type: 'rule' as const, strokeWidth: 2.5, ...(source === 'paper' ? { strokeDash: [4, 2] } : {}) }, encoding: { x, xOffset, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: statColor(source) } },
     { transform: [{ filter: stat(source) }], mark: { type: 'tick' as const, thickness: 3, size: 16 }, encoding: { x, xOffset, y, color: statColor(source) } },
-    { transform: [{ filter: stat(source) }], mark: { type: 'text' as const, baseline: 'bottom' as const, dy: -4, fontSize: 9 }, encoding: { x, xOffset, y: { ...y, field: 'hi' }, text: { field: 'label' }, color: statColor(source) } },
+    { transform: [{ filter: stat(source) }], mark: { type: 'text' as const, baseline: 'bottom' as const, dy: -6, fontSize: 9 }, encoding: { x, xOffset, y: { ...y, field: 'labelAt' }, text: { field: 'label' }, color: statColor(source) } },
   ];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
