@@ -13,7 +13,7 @@
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { ReportRow } from './metrics.js';
+import { isNotRun, type ReportRow } from './metrics.js';
 import { canonicalGroup, groupRank, paperFigures } from './paper.js';
 import type { GroupSummary } from './summary.js';
 import type { Rank1 } from './eqke.js';
@@ -218,7 +218,8 @@ export function frontierSpec(rows: ReportRow[], groups: GroupSummary[]): TopLeve
 /** Each model's best normalized bound per group, our mean ± std beside the paper's, in the groups' fixed colours. */
 export function groupsSpec(rows: ReportRow[], groups: GroupSummary[]): TopLevelSpec {
   const perModel = new Map<string, ReportRow>();
-  for (const r of rows) {
+  // A proof its strategy refused to run (brute force beyond its reach) has no bound to draw.
+  for (const r of rows.filter((row) => !isNotRun(row))) {
     const key = `${r.k},${r.vocab},${canonicalGroup(r.group)},${r.modelSha256}`;
     const best = perModel.get(key);
     if (!best || r.normalizedBound > best.normalizedBound) perModel.set(key, r);

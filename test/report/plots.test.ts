@@ -4,7 +4,7 @@
  * marks labelled, and labels kept apart.
  */
 import { describe, expect, it } from 'vitest';
-import { normalize, type ReportRow } from '../../src/report/metrics.js';
+import { normalize, NOT_RUN, type ReportRow } from '../../src/report/metrics.js';
 import { frontierSpec, GROUP_STYLES, groupsSpec, groupStyle, renderSvg, spreadLabels } from '../../src/report/plots.js';
 import { summarizeGroups } from '../../src/report/summary.js';
 import { syntheticRow } from './synthetic.js';
@@ -79,5 +79,13 @@ describe('figures', () => {
     for (let i = 1; i < px.length; i++) expect(px[i] - px[i - 1]).toBeGreaterThanOrEqual(11 - 1e-9);
     expect(Math.min(...px)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...px)).toBeLessThanOrEqual(360);
+  });
+
+  it('draw no mark for a proof its strategy refused to run (brute force beyond its reach)', () => {
+    const notRun = { ...ALL[0], verified: false, error: `${NOT_RUN}brute force enumerates at most 2^31 sequences`, normalizedBound: 0 };
+    const withNotRun = [notRun, ...ALL.slice(1)];
+    const values = (groupsSpec(withNotRun, summarizeGroups(withNotRun)) as unknown as { data: { values: Array<{ layer: string; group: string }> } }).data.values;
+    expect(values.filter((v) => v.layer === 'model' && v.group === 'brute force')).toEqual([]);
+    expect(values.filter((v) => v.layer === 'model' && v.group === 'cubic')).toHaveLength(1);
   });
 });
