@@ -254,8 +254,8 @@ function below(A: Mat, B: Mat): Mat {
   return { rows: A.rows + B.rows, cols: A.cols, exp, num: [...rescale(A, exp).num, ...rescale(B, exp).num] };
 }
 
-/** The 1×cols row with every entry x (an integer). */
-const constantRow = (cols: number, x: bigint): Mat => ({ rows: 1, cols, exp: 0, num: new Array<bigint>(cols).fill(x) });
+/** The rows × cols matrix with every entry x = x.n/2^x.e. */
+export const constant = (rows: number, cols: number, x: { n: bigint; e: number }): Mat => ({ rows, cols, exp: x.e, num: new Array<bigint>(rows * cols).fill(x.n) });
 
 /** The matrix of `rows` rows, each row r of A (r = 0 when A is a row vector): a vector broadcast over rows. */
 export const repeatRow = (A: Mat, r: number, rows: number): Mat =>
@@ -310,7 +310,7 @@ export function loadExactModel(bytes: Uint8Array, ops: Ops, sha256: string): Exa
   // c = (b_V W_O + b_O) W_U + b_U is the logit shift that attention passes on unchanged (its weights sum to 1).
   const Eq = () => lazy('Eq', () => {
     const EP = lin(WE(), repeatRow(WP(), k - 1, vocab), 1n, ops);
-    return biased ? transpose(below(transpose(EP), constantRow(vocab, 1n))) : EP;
+    return biased ? transpose(below(transpose(EP), constant(1, vocab, { n: 1n, e: 0 }))) : EP;
   });
   const Q = () => lazy('Q', () => (biased ? below(WQ(), bias(BIASES.bQ, dims.dHead)) : WQ()));
   const U = () => lazy('U', () => {

@@ -26,12 +26,12 @@
 import type { StepContext } from '../context.js';
 import { abs, binomial, ceilShift, parseInteger } from '../arith/exact.js';
 import { ensure, reject } from '../errors.js';
-import { lin, matmul, rescale, transpose, type Mat } from '../model.js';
+import { constant, lin, matmul, rescale, transpose, type Mat } from '../model.js';
 import { ensureWork, matmulWork, pathWork, type Shape } from '../work.js';
 import type { ExpGrid } from './exp-grid.js';
 import type { ExpTable } from './exp-table.js';
 import { checkPositionOrder } from './position-order.js';
-import { add, at, constant, max, min, mul, ONE, rowRange, spread, sub, ZERO, type Dy } from './subcubic-linalg.js';
+import { add, at, max, min, mul, ONE, rowRange, spread, sub, ZERO, type Dy } from './subcubic-linalg.js';
 
 type Vec = string[] | null;
 type Peel = { a: string[][]; b: string[][] } | null;

@@ -2,7 +2,7 @@
  * Exact helpers of the subcubic-count rule (SPEC §4.6): scalars n/2^e, and matrix operations over model.ts's Mat
  * (entry (r, c) = num[r·cols + c]/2^exp). Every operation is exact; each matrix operation counts its work in ops.
  */
-import { lin, matmul, repeatRow, type Mat } from '../model.js';
+import { constant, lin, matmul, repeatRow, type Mat } from '../model.js';
 import type { Ops } from '../ops.js';
 
 /** A scalar n/2^e. */
@@ -17,8 +17,6 @@ export const max = (a: Dy, b: Dy): Dy => (sub(a, b).n >= 0n ? a : b);
 export const min = (a: Dy, b: Dy): Dy => (sub(a, b).n <= 0n ? a : b);
 /** Entry i of A (row-major) as a scalar. */
 export const at = (A: Mat, i: number): Dy => ({ n: A.num[i], e: A.exp });
-/** The rows × cols matrix with every entry x. */
-export const constant = (rows: number, cols: number, x: Dy): Mat => ({ rows, cols, exp: x.e, num: new Array<bigint>(rows * cols).fill(x.n) });
 
 /** The column of row ranges (max − min of each row). */
 export function rowRange(A: Mat, ops: Ops): Mat {

@@ -165,6 +165,15 @@ interface Flags {
 }
 
 /** The lines (or JSON fields) every method prints first. */
+/** Runs `evaluate` with a progress line on stderr (progressReporter); its result and its wall time in seconds. */
+async function withProgress<T>(unit: string, evaluate: (onProgress: (done: number, total: number) => void) => Promise<T>): Promise<{ r: T; seconds: number }> {
+  const progress = progressReporter(unit);
+  const t0 = performance.now();
+  const r = await evaluate(progress.update);
+  progress.done();
+  return { r, seconds: (performance.now() - t0) / 1000 };
+}
+
 function describeModel(path: string, model: Model): { fields: Record<string, unknown>; text: string } {
   const { k, vocab, dModel, dHead } = model.config;
   const sequences = BigInt(vocab) ** BigInt(k);
@@ -193,11 +202,7 @@ async function runExhaustive(path: string, model: Model, backendChoice: Awaited<
   const { k, vocab } = model.config;
   const total = vocab ** k;
   const threads = gpu ? 1 : (flags.threads ?? defaultThreads(total));
-  const progress = progressReporter('sequences');
-  const t0 = performance.now();
-  const r = gpu ? await evaluateOnBackend(gpu, model, progress.update) : await evaluateExhaustive(model, { threads, onProgress: progress.update });
-  progress.done();
-  const seconds = (performance.now() - t0) / 1000;
+  const { r, seconds } = await withProgress('sequences', (onProgress) => (gpu ? evaluateOnBackend(gpu, model, onProgress) : evaluateExhaustive(model, { threads, onProgress })));
   const rate = total / seconds;
   const head = describeModel(path, model);
   if (flags.json) {
@@ -216,12 +221,9 @@ async function runExhaustive(path: string, model: Model, backendChoice: Awaited<
 
 async function runStratified(path: string, model: Model, flags: Flags, reason: string): Promise<void> {
   const { evaluateStratified } = await import('../../eval/stratified.js');
-  const progress = progressReporter('evaluations');
-  const t0 = performance.now();
-  const r = await evaluateStratified(model, { seed: flags.seed, perStratum: flags.perStratum, confidence: flags.confidence, threads: flags.threads, onProgress: progress.update });
+  const { r, seconds } = await withProgress('evaluations', (onProgress) =>
+    evaluateStratified(model, { seed: flags.seed, perStratum: flags.perStratum, confidence: flags.confidence, threads: flags.threads, onProgress }));
   const { threads } = r;
-  progress.done();
-  const seconds = (performance.now() - t0) / 1000;
   const head = describeModel(path, model);
   if (flags.json) {
     const out = {
@@ -247,11 +249,7 @@ async function runUniform(path: string, model: Model, flags: Flags, reason: stri
   const { defaultSampledThreads, evaluateSampled } = await import('../../eval/sampled.js');
   const { samples, seed, confidence } = flags;
   const threads = flags.threads ?? defaultSampledThreads(samples);
-  const progress = progressReporter('samples');
-  const t0 = performance.now();
-  const r = await evaluateSampled(model, { samples, seed, confidence, threads, onProgress: progress.update });
-  progress.done();
-  const seconds = (performance.now() - t0) / 1000;
+  const { r, seconds } = await withProgress('samples', (onProgress) => evaluateSampled(model, { samples, seed, confidence, threads, onProgress }));
   const head = describeModel(path, model);
   if (flags.json) {
     const out = {
