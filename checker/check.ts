@@ -7,7 +7,7 @@
  * V, V^K); every step in order, each citing only earlier steps; finally claim.correct ≤ N*, the count the last
  * (count) step proved.
  */
-import { decimalFloor, reduce } from './arith/exact.js';
+import { ceilDiv, decimalFloor, reduce } from './arith/exact.js';
 import type { Results, StepContext } from './context.js';
 import { CheckError, ensure, ensureWithin, reject } from './errors.js';
 import { parseJson } from './json.js';
@@ -22,10 +22,12 @@ import { checkExpTable, type ExpTableStep } from './rules/exp-table.js';
 import { checkInvSqrtScale, type InvSqrtScaleStep } from './rules/inv-sqrt-scale.js';
 import { checkExpGrid, type ExpGridStep } from './rules/exp-grid.js';
 import { checkSubcubicCount, type SubcubicCountStep } from './rules/subcubic-count.js';
+import { float32Margin, MARGIN_FRAC_BITS, type Float32Semantics } from './rules/float32-margin.js';
 import { makeValidator } from './schema-validator.js';
 
 export type { BruteForceCountStep, CubicCountStep, ExpGridStep, ExpTableStep, InvSqrtScaleStep, SubcubicCountStep };
 export type { CubicCase } from './rules/cubic-count.js';
+export type { Float32Semantics } from './rules/float32-margin.js';
 
 export const CHECKER_VERSION = '0.2.0';
 
@@ -37,6 +39,8 @@ export interface Claim {
   strategy: 'cubic' | 'brute-force' | `subcubic/${string}`;
   correct: string;
   total: string;
+  /** Absent: the exact real computation (SPEC §1). float32: the deployed computation (SPEC §1.1, format mechcert/1.1). */
+  semantics?: Float32Semantics;
 }
 
 export interface Bound {
@@ -75,7 +79,11 @@ interface Common {
 export type Status = 'verified' | 'rejected' | 'undecided';
 
 export type Verdict =
-  | (Common & { status: 'verified'; verified: true; claim: Claim; bound: Bound; /** N*: the count the checker proved (≥ claim.correct). */ counted: string })
+  | (Common & {
+    status: 'verified'; verified: true; claim: Claim; bound: Bound; /** N*: the count the checker proved (≥ claim.correct). */ counted: string;
+    /** For a float32 claim: ε, the rounding margin every counted sequence's exact logit gaps beat (decimal, rounded up). */
+    float32Margin?: string;
+  })
   | (Common & { status: 'rejected' | 'undecided'; verified: false; claim: Claim | null; error: CheckFailure });
 
 export interface CheckOptions {
@@ -93,7 +101,7 @@ export interface CheckOptions {
 type Step = InvSqrtScaleStep | ExpTableStep | CubicCountStep | BruteForceCountStep | ExpGridStep | SubcubicCountStep;
 
 interface Certificate {
-  format: 'mechcert/1';
+  format: 'mechcert/1' | 'mechcert/1.1';
   claim: Claim;
   evidence: { steps: Step[] };
   prover: Record<string, string>;
@@ -132,7 +140,7 @@ function parseCertificate(text: Uint8Array): Certificate {
 /** CheckOptions with their defaults, and the operation counter. */
 type Run = CheckOptions & { ops: Ops; threads: number; workLimit: number };
 
-async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: string, run: Run): Promise<bigint> {
+async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: string, run: Run): Promise<{ counted: bigint; margin: bigint }> {
   const { claim } = cert;
   ensure(claim.modelSha256 === modelSha256, null, 'claim', `claim.modelSha256 ${claim.modelSha256} is not the model file's SHA-256 ${modelSha256}`);
   const model = loadExactModel(modelBytes, run.ops, modelSha256);
@@ -141,6 +149,10 @@ async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: st
   const total = BigInt(model.vocab) ** BigInt(model.k);
   ensure(claim.total === total.toString(), null, 'claim', `claim.total ${claim.total} is not V^K = ${total}`);
 
+  // A float32 claim (format 1.1, so that a 1.0 checker refuses it) counts a sequence only where its exact logit gaps
+  // beat the rounding margin ε (SPEC §1.1).
+  ensure(!claim.semantics || cert.format === 'mechcert/1.1', null, 'format', 'claim.semantics needs format mechcert/1.1');
+  const margin = claim.semantics ? float32Margin(model, claim.semantics, run.ops, run.workLimit) : 0n;
   const steps = cert.evidence.steps;
   ensure(steps.length <= MAX_STEPS, null, 'limits', `${steps.length} steps exceed the limit ${MAX_STEPS}`);
   const index = new Map<string, number>();
@@ -158,18 +170,18 @@ async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: st
   const parallel = last.kind === 'brute-force-count' || last.kind === 'cubic-count';
   const pool = run.threads > 1 && parallel ? (await import('./parallel.js')).startPool(Math.min(run.threads, model.vocab) - 1) : null;
   try {
-    return await runSteps(steps, index, model, run, pool, claim);
+    return { counted: await runSteps(steps, index, model, run, pool, claim, margin), margin };
   } finally {
     pool?.stop();
   }
 }
 
-async function runSteps(steps: Step[], index: Map<string, number>, model: ExactModel, run: Run, pool: Pool | null, claim: Claim): Promise<bigint> {
+async function runSteps(steps: Step[], index: Map<string, number>, model: ExactModel, run: Run, pool: Pool | null, claim: Claim, margin: bigint): Promise<bigint> {
   const results = new Map<string, { kind: keyof Results; value: Results[keyof Results] }>();
   let counted = 0n;
   for (const [i, step] of steps.entries()) {
     const ctx: StepContext = {
-      model, claim, ops: run.ops, step: step.id, workLimit: run.workLimit, progress: run.progress,
+      model, claim, ops: run.ops, step: step.id, workLimit: run.workLimit, progress: run.progress, margin,
       resolve<K extends keyof Results>(field: string, id: string, kind: K): Results[K] {
         const j = index.get(id);
         ensure(j !== undefined, step.id, 'reference', `${field} cites ${JSON.stringify(id)}, which is not a step`);
@@ -225,11 +237,13 @@ export async function checkCertificate(certBytes: Uint8Array, modelBytes: Uint8A
     common.certificateSha256 = await sha256Hex(text);
     const cert = parseCertificate(text);
     claim = cert.claim;
-    const counted = await verify(cert, modelBytes, common.modelSha256, run);
+    const { counted, margin } = await verify(cert, modelBytes, common.modelSha256, run);
     const bound = reduce({ p: BigInt(claim.correct), q: BigInt(claim.total) });
     return {
       ...common, checkerOps: ops.total(), status: 'verified', verified: true, claim, counted: counted.toString(),
       bound: { numerator: bound.p.toString(), denominator: bound.q.toString(), decimal: decimalFloor(bound, 10) },
+      // ε rounded up to 12 decimal places.
+      ...(claim.semantics ? { float32Margin: decimalFloor({ p: ceilDiv(margin * 10n ** 12n, 1n << BigInt(MARGIN_FRAC_BITS)), q: 10n ** 12n }, 12) } : {}),
     };
   } catch (e) {
     // Anything thrown, including RangeError from exhausted memory or stack, is a rejection.

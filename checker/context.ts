@@ -29,6 +29,11 @@ export interface StepContext {
   progress?: (done: number, total: number) => void;
   ops: Ops;
   step: string;
+  /**
+   * ε over 2^MARGIN_FRAC_BITS (rules/float32-margin.ts): a count rule counts a sequence only where it proves
+   * ℓ_x − ℓ_m < −ε for every x ≠ m. 0 for a claim about the exact computation; for a float32 claim, the rounding margin.
+   */
+  margin: bigint;
   /** The verified result of the step cited in field `field` by id `id`, which must be of kind `kind`. */
   resolve<K extends keyof Results>(field: string, id: string, kind: K): Results[K];
 }

@@ -51,3 +51,6 @@ export const FLOAT_OPS_PER_WORK = 64;
 export const MAX_WORK = 2 ** 32;
 /** Most worker threads for brute-force counting. */
 export const MAX_THREADS = 64;
+
+/** Largest ulp bound a float32 claim may give for exp, division or sqrt (SPEC §1.1): far beyond any real runtime. */
+export const MAX_ULPS = 2 ** 20;

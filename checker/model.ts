@@ -36,6 +36,8 @@ export interface ExactModel extends Shape {
    * Eq = [E + P[K−1] | 1], Q = [W_Q ; b_Q], U = [W_U ; c] (one more residual dimension).
    */
   weights: { E: Mat; Eq: Mat; Q: Mat; K: Mat; U: Mat };
+  /** The tensors as stored, each bias a 1×n row (zero when absent): the float32 rounding bound reads them (SPEC §1.1). */
+  tensors: Record<'E' | 'P' | 'Q' | 'K' | 'V' | 'O' | 'U' | 'bQ' | 'bK' | 'bV' | 'bO' | 'bU', Mat>;
 }
 
 const RULE = 'model';
@@ -331,6 +333,11 @@ export function loadExactModel(bytes: Uint8Array, ops: Ops, sha256: string): Exa
     // K is small: Eq·(Q·(W_Kᵀ·Pᵀ)) costs O(V·d·K + d²K), far below forming Eq·Q·W_Kᵀ (V·d²).
     get EQKP() { return lazy('EQKP', () => matmul(Eq(), matmul(Q(), matmul(transpose(WK()), transpose(WP()), ops), ops), ops)); },
     weights: { get E() { return WE(); }, get Eq() { return Eq(); }, get Q() { return Q(); }, get K() { return WK(); }, get U() { return U(); } },
+    tensors: {
+      get E() { return WE(); }, get P() { return WP(); }, get Q() { return WQ(); }, get K() { return WK(); }, get V() { return WV(); },
+      get O() { return WO(); }, get U() { return WU(); }, get bQ() { return bias(BIASES.bQ, dims.dHead); }, get bK() { return bias(BIASES.bK, dims.dHead); },
+      get bV() { return bias(BIASES.bV, dims.dHead); }, get bO() { return bias(BIASES.bO, dims.dModel); }, get bU() { return bias(BIASES.bU, vocab); },
+    },
   };
 }
 

@@ -33,6 +33,7 @@ function verifiedLines(v: Extract<Verdict, { verified: true }>): string[] {
   return [
     'VERIFIED',
     `claim:       correct ≥ ${c.correct} of ${c.total} sequences (task ${c.task}, K=${c.k}, V=${c.vocab}, strategy ${c.strategy})`,
+    `semantics:   ${semantics(v)}`,
     `bound:       ${v.bound.numerator}/${v.bound.denominator} ≈ ${v.bound.decimal}`,
     `proved:      ${v.counted} sequences`,
     `model:       sha256 ${v.modelSha256}`,
@@ -43,10 +44,18 @@ function verifiedLines(v: Extract<Verdict, { verified: true }>): string[] {
   ];
 }
 
+/** What computation the claim is about (SPEC §1 and §1.1). */
+export function semantics(v: Extract<Verdict, { verified: true }>): string {
+  const s = v.claim.semantics;
+  return s ? `float32 as deployed (any summation order, with or without FMA; exp ≤ ${s.expUlps} ulp, division ≤ ${s.divUlps} ulp, sqrt ≤ ${s.sqrtUlps} ulp; rounding margin ε ≤ ${v.float32Margin})`
+    : 'exact real arithmetic on the float32 weights';
+}
+
 /** The one sentence that states what was verified. */
 export function citeLine(v: Extract<Verdict, { verified: true }>): string {
   const c = v.claim;
-  return printable(`cite:        mechcert-checker ${v.checkerVersion} verified accuracy ≥ ${v.bound.numerator}/${v.bound.denominator} (${c.correct} of ${c.total}, strategy ${c.strategy}) `
+  const float32 = c.semantics ? ` as executed in float32 (exp ≤ ${c.semantics.expUlps} ulp, division ≤ ${c.semantics.divUlps} ulp, sqrt ≤ ${c.semantics.sqrtUlps} ulp)` : '';
+  return printable(`cite:        mechcert-checker ${v.checkerVersion} verified accuracy ≥ ${v.bound.numerator}/${v.bound.denominator}${float32} (${c.correct} of ${c.total}, strategy ${c.strategy}) `
     + `for model sha256:${v.modelSha256}, certificate sha256:${v.certificateSha256}`);
 }
 
@@ -74,6 +83,8 @@ export function formatVerdictJson(v: Verdict): string {
     bound: v.verified ? v.bound : null,
     counted: v.verified ? v.counted : null,
     strategy: claim?.strategy ?? null,
+    semantics: claim?.semantics?.kind ?? (claim ? 'exact' : null),
+    ...(v.verified && v.float32Margin !== undefined ? { float32Margin: v.float32Margin } : {}),
     claim,
     modelSha256: v.modelSha256,
     certificateSha256: v.certificateSha256,

@@ -81,6 +81,14 @@ export function abs(a: bigint): bigint {
   return a < 0n ? -a : a;
 }
 
+/** floor(√n) for n ≥ 0, by Newton's iteration from above (it decreases strictly until it reaches floor(√n)). */
+export function isqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = 1n << BigInt((bitLength(n) + 1) >> 1);
+  for (let y = (x + n / x) >> 1n; y < x; y = (x + n / x) >> 1n) x = y;
+  return x;
+}
+
 /** C(n, k), exactly (each partial product C(n, i+1)·(i+1)! / i! is divisible by i + 1). */
 export function binomial(n: number, k: number): bigint {
   let r = 1n;

@@ -46,11 +46,12 @@
  * of it, so the slow path stays within 2·ctx.workLimit whatever the split over threads.
  */
 import type { StepContext } from '../context.js';
-import { bitLength, abs } from '../arith/exact.js';
+import { bitLength, abs, ceilShift } from '../arith/exact.js';
 import { ensure, ensureWithin } from '../errors.js';
 import { FLOAT_OPS_PER_WORK, MAX_BRUTE_FORCE_SEQUENCES } from '../limits.js';
 import { logitPaths } from '../model.js';
 import { ensureWork, pathWork, type Shape } from '../work.js';
+import { MARGIN_FRAC_BITS } from './float32-margin.js';
 
 export interface BruteForceCountStep {
   id: string;
@@ -79,6 +80,8 @@ export interface BruteForceData {
   wLo: bigint[];
   /** Operations the slow path of the whole count may use: the work limit (the float path is bounded apart). */
   slowBudget: number;
+  /** ε (ctx.margin) over 2^exp of the paths, rounded up: added to every EU_m[q,x] (0 for an exact claim). */
+  margin: bigint;
 }
 
 /**
@@ -122,7 +125,8 @@ export function bruteForceData(step: BruteForceCountStep, ctx: StepContext): Bru
   const CB = Math.floor((52 - logK) / 2);
   const WB = 52 - logK - CB;
 
-  const { EU, EVOU, PVOU } = logitPaths(model);
+  const { exp, EU, EVOU, PVOU } = logitPaths(model);
+  const margin = exp >= MARGIN_FRAC_BITS ? ctx.margin << BigInt(exp - MARGIN_FRAC_BITS) : ceilShift(ctx.margin, MARGIN_FRAC_BITS - exp);
   // Exact weight ends, per (q, t, p): eE[q,t]·eP[q,p] (over 2^(F_E + F_P)).
   const wHi: bigint[] = [];
   const wLo: bigint[] = [];
@@ -136,7 +140,7 @@ export function bruteForceData(step: BruteForceCountStep, ctx: StepContext): Bru
   }
   ops.add(2 * V * V * K);
 
-  return { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo, slowBudget: ctx.workLimit };
+  return { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo, slowBudget: ctx.workLimit, margin };
 }
 
 /**
@@ -174,12 +178,13 @@ export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n:
   const slowBudget = Math.floor(d.slowBudget * (seqs / V ** K)) + Math.min(Math.floor(d.slowBudget / V), 12 * K * seqs);
   let slowAll = 0;
   // Exact centred coefficients: cEU[q·V+x] (q ≤ m), cEV[t·V+x] (t ≤ m), cPV[p·V+x].
-  const centre = (M: bigint[], rows: number) => {
+  const centre = (M: bigint[], rows: number, shift = 0n) => {
     const out: bigint[] = new Array(rows * V);
-    for (let r = 0; r < rows; r++) for (let x = 0; x < V; x++) out[r * V + x] = M[r * V + x] - M[r * V + m];
+    for (let r = 0; r < rows; r++) for (let x = 0; x < V; x++) out[r * V + x] = M[r * V + x] - M[r * V + m] + shift;
     return out;
   };
-  const cEU = centre(EU, n);
+  // With ε added to every EU_m[q,x] (every slot's coefficient), T_x < 0 proves ℓ_x − ℓ_m + ε < 0 (Σ_p a_p = 1).
+  const cEU = centre(EU, n, d.margin);
   const cEV = centre(EVOU, n);
   const cPV = centre(PVOU, K);
   ops.add((2 * n + K) * V);

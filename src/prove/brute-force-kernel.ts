@@ -31,6 +31,8 @@ export interface KernelInput {
   tau: number;
   /** Bound on |coefficient|. */
   cmax: number;
+  /** ε, the float32 rounding margin (SPEC §1.1; absent for an exact claim): counted means max_x s_x + ε·Z < 0. */
+  margin?: number;
 }
 
 export interface KernelTally {
@@ -95,9 +97,13 @@ export interface SequenceValues {
   tol: number;
 }
 
-/** Adds one scanned sequence to `tally`: counted for sure, listed as near (band `band`, logit units), or neither. */
-export function recordSequence(tally: KernelTally, index: number, worst: number, z: number, tol: number, band: number): void {
-  if (worst < 0) tally.floatCorrect++;
+/**
+ * Adds one scanned sequence to `tally`: counted for sure, listed as near (band `band`, logit units), or neither. The
+ * decision is on worst + margin·z (the checker counts where Z·(ℓ_x − ℓ_m + ε) < 0); floatCorrect on worst alone.
+ */
+export function recordSequence(tally: KernelTally, index: number, worstGap: number, z: number, tol: number, band: number, margin = 0): void {
+  if (worstGap < 0) tally.floatCorrect++;
+  const worst = worstGap + margin * z;
   const reach = tol + band * z;
   if (worst < -reach) tally.certain++;
   else if (worst <= reach) {
@@ -172,7 +178,7 @@ export function scanQuery(inp: KernelInput, q: number, tally: KernelTally, band 
     // K = 1: the single sequence (q); its max is q.
     let worst = -Infinity;
     for (let x = 0; x < V; x++) if (x !== q && acc[0][x] > worst) worst = acc[0][x];
-    recordSequence(tally, q, worst - acc[0][q], zAcc[0], tau * zAcc[0] + cmax * dAcc[0], band);
+    recordSequence(tally, q, worst - acc[0][q], zAcc[0], tau * zAcc[0] + cmax * dAcc[0], band, inp.margin);
     return;
   }
   const tok = new Int32Array(L);
@@ -211,7 +217,7 @@ export function scanQuery(inp: KernelInput, q: number, tally: KernelTally, band 
         if (s > worst) worst = s;
       }
       const z = zAcc[d] + w;
-      recordSequence(tally, (idxAcc[d] + t) * V + q, worst - gm, z, tau * z + cmax * (dAcc[d] + wWid[base + t]), band);
+      recordSequence(tally, (idxAcc[d] + t) * V + q, worst - gm, z, tau * z + cmax * (dAcc[d] + wWid[base + t]), band, inp.margin);
     }
     // Climb to the next prefix.
     d--;

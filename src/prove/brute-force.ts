@@ -44,11 +44,15 @@ function bruteForceRefusal(k: number, vocab: number): string | null {
     'prove a bound with the cubic or a subcubic strategy instead, or estimate the accuracy with `mechcert eval` (stratified sampling)';
 }
 
-/** The checker's per-sequence rule, in exact arithmetic: decides sequences by index (Σ t_p·V^(K−1−p)). */
-export function exactDecider(model: Model, att: AttentionTables): (index: number) => boolean {
+/**
+ * The checker's per-sequence rule, in exact arithmetic: decides sequences by index (Σ t_p·V^(K−1−p)). With a float32
+ * margin ε = n/2^F, every coefficient gets ε (rounded up to the paths' 2^−sh), as in the checker.
+ */
+export function exactDecider(model: Model, att: AttentionTables, margin: { n: bigint; fracBits: number } = { n: 0n, fracBits: 0 }): (index: number) => boolean {
   const { vocab: V, k: K } = model.config;
   const ov = exactOV(model);
   const sh = Math.max(ov.EU.shift, ov.EVOU.shift, ov.PVOU.shift);
+  const eps = sh >= margin.fracBits ? margin.n << BigInt(sh - margin.fracBits) : -(-margin.n >> BigInt(margin.fracBits - sh));
   const EU = rescale(ov.EU, sh).num;
   const EVOU = rescale(ov.EVOU, sh).num;
   const PVOU = rescale(ov.PVOU, sh).num;
@@ -69,7 +73,7 @@ export function exactDecider(model: Model, att: AttentionTables): (index: number
       let sum = 0n;
       for (let p = 0; p < K; p++) {
         const t = tok[p];
-        const C = EU[q * V + x] - EU[q * V + m] + EVOU[t * V + x] - EVOU[t * V + m] + PVOU[p * V + x] - PVOU[p * V + m];
+        const C = EU[q * V + x] - EU[q * V + m] + eps + EVOU[t * V + x] - EVOU[t * V + m] + PVOU[p * V + x] - PVOU[p * V + m];
         sum += C >= 0n ? C * eEhi[q * V + t] * ePhi[q * K + p] : C * eElo[q * V + t] * ePlo[q * K + p];
       }
       if (sum >= 0n) return false;
@@ -132,7 +136,8 @@ export function bruteForceSetup(model: Model, options: ProveOptions = {}): { att
     V, K, EU: T.EU, EVOU: T.EVOU, PVOU: T.PVOU,
     eElo: att.expE.loF, eEhi: att.expE.hiF, ePlo: att.expP.loF, ePhi: att.expP.hiF,
     tau: REL_TOL * (1 + S),
-    cmax: 2 * S,
+    cmax: 2 * S + (options.float32?.margin ?? 0),
+    margin: options.float32?.margin ?? 0,
   };
   return { att, input };
 }
@@ -187,7 +192,7 @@ function settle(input: KernelInput, scanned: KernelTally): { settled: KernelTall
   let maxError = 0;
   scanned.near.forEach((i, j) => {
     const { worst, z, tol } = values(i);
-    recordSequence(settled, i, worst, z, tol, 0);
+    recordSequence(settled, i, worst, z, tol, 0, input.margin);
     const err = Math.abs(scanned.nearValue[j] - worst / z);
     if (Number.isFinite(err)) maxError = Math.max(maxError, err);
   });
@@ -203,7 +208,8 @@ export async function bruteForceCertificate(model: Model, options: ProveOptions 
   const { att, input } = bruteForceSetup(model, options);
   const tTables = performance.now();
   // The cpu backend's bruteForceScan is the one-thread float64 reference; scanAll computes the same on worker threads.
-  const backend = options.backend && options.backend.name !== 'cpu' && options.backend.has('bruteForceScan') ? options.backend : undefined;
+  // The backend kernel decides against 0; a float32 claim's margin is applied on the cpu scan only.
+  const backend = options.backend && options.backend.name !== 'cpu' && options.backend.has('bruteForceScan') && !options.float32 ? options.backend : undefined;
   const band = backend ? scanBand(input) : 0;
   const threads = options.threads ?? availableParallelism();
   const onBackend = backend ? await scanOnBackend(input, backend, band, progress) : undefined;
@@ -212,11 +218,13 @@ export async function bruteForceCertificate(model: Model, options: ProveOptions 
   // Every sequence outside `near` is certainly counted (tally.certain, all float-correct) or certainly not.
   const { settled, maxError } = settle(input, tally);
   const undecided = settled.near;
-  const floatCorrect = tally.certain + settled.floatCorrect;
+  // On the cpu every sequence's float64 verdict is in tally.floatCorrect; a backend's tally holds float32 verdicts, so
+  // there it is the certain ones (all float-correct) plus the listed ones re-decided in float64.
+  const floatCorrect = backend ? tally.certain + settled.floatCorrect : tally.floatCorrect;
   let exactCounted = 0;
   if (undecided.length > 0) {
     progress({ phase: 'exact fallback', message: `${undecided.length} sequences` });
-    const decide = exactDecider(model, att);
+    const decide = exactDecider(model, att, options.float32?.exact);
     for (const i of undecided) if (decide(i)) exactCounted++;
   }
   const tEnd = performance.now();

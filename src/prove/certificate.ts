@@ -6,9 +6,11 @@
 import { gzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../util/atomic.js';
 // The step shapes are the checker's (SPEC §4): the prover writes exactly the types the checker reads.
-import type { BruteForceCountStep, CubicCase, CubicCountStep, ExpTableStep, InvSqrtScaleStep } from 'mechcert-checker';
+import type { BruteForceCountStep, CubicCase, CubicCountStep, ExpTableStep, Float32Semantics, InvSqrtScaleStep } from 'mechcert-checker';
 
 export const FORMAT = 'mechcert/1';
+/** The format of a claim with semantics (SPEC §1.1): a checker that reads only 1.0 refuses it rather than ignore it. */
+export const FORMAT_SEMANTICS = 'mechcert/1.1';
 export const PROVER = { name: 'mechcert', version: '0.1.0' } as const;
 
 export interface Claim {
@@ -19,6 +21,8 @@ export interface Claim {
   strategy: string;
   correct: string;
   total: string;
+  /** Absent: the exact computation. float32: the deployed computation (SPEC §1.1). */
+  semantics?: Float32Semantics;
 }
 
 export type { InvSqrtScaleStep, ExpTableStep, CubicCase, CubicCountStep, BruteForceCountStep };
@@ -26,7 +30,7 @@ export type { InvSqrtScaleStep, ExpTableStep, CubicCase, CubicCountStep, BruteFo
 export type Step = InvSqrtScaleStep | ExpTableStep | CubicCountStep | BruteForceCountStep;
 
 export interface Certificate {
-  format: typeof FORMAT;
+  format: typeof FORMAT | typeof FORMAT_SEMANTICS;
   claim: Claim;
   evidence: { steps: Step[] };
   prover: { name: string; version: string };

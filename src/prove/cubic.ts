@@ -87,6 +87,10 @@ export interface CubicSetup {
   jointMode: CubicJointMode;
   /** Added to every float bound before it is claimed: REL_TOL times the tables' scale. */
   tol: number;
+  /** A k or a case is claimed when its float bound is below −cut: cut = tol + ε (ε: the float32 margin, else 0). */
+  cut: number;
+  /** ε: an emitted bound b must satisfy b < −ε exactly (0 for an exact claim). */
+  margin: number;
   onBound?: CubicBoundHook;
 }
 
@@ -120,7 +124,8 @@ export function cubicSetup(model: Model, options: ProveOptions & { joint?: Cubic
   };
   const maxAbs = (a: Float64Array) => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
   const tol = REL_TOL * (1 + maxAbs(T.EU) + maxAbs(T.EVOU) + maxAbs(T.PVOU));
-  return { model, att, T, weights, bounds: new CubicBounds(T, weights), jointMode: options.joint ?? 'fallback', tol, onBound };
+  const margin = options.float32?.margin ?? 0;
+  return { model, att, T, weights, bounds: new CubicBounds(T, weights), jointMode: options.joint ?? 'fallback', tol, cut: tol + margin, margin, onBound };
 }
 
 /**
@@ -128,13 +133,15 @@ export function cubicSetup(model: Model, options: ProveOptions & { joint?: Cubic
  * here in float64). `setup.bounds` must be centred on m.
  */
 function searchMax(setup: CubicSetup, m: number, classify: CaseClassifier, state: SearchState): void {
-  const { bounds, tol, onBound } = setup;
+  const { bounds, tol, cut, onBound } = setup;
+  // The checker needs b < −ε exactly; Number(b) is within 1e−15 of b relative, so keep a 1e−12 relative gap.
+  const claimable = (b: string | null): b is string => b !== null && Number(b) + setup.margin < -1e-12 * Math.abs(Number(b));
   const binom = Array.from({ length: setup.T.k }, (_, c) => binomial(setup.T.k - 1, c));
   for (let q = 0; q <= m; q++) {
     const L0 = bounds.caseZero(q);
     onBound?.(q, m, 0, m, L0);
     const b0 = roundBoundUp(L0 + tol);
-    if (b0 !== null && L0 < -tol) {
+    if (claimable(b0) && L0 < -cut) {
       state.cases.push({ q, m, c: 0, bound: b0 });
       state.correct += 1n;
     }
@@ -142,7 +149,7 @@ function searchMax(setup: CubicSetup, m: number, classify: CaseClassifier, state
       const { good, joint, count, worst } = classify(q, c);
       if (count === 0) continue;
       const b = roundBoundUp(worst + tol);
-      if (b === null) continue;
+      if (!claimable(b)) continue;
       state.cases.push(joint === 0n ? { q, m, c, good: good.toString(16), bound: b } : { q, m, c, good: good.toString(16), joint: joint.toString(16), bound: b });
       state.correct += binom[c] * BigInt(count) ** BigInt(c);
       for (let j = joint; j > 0n; j >>= 1n) state.jointTokens += Number(j & 1n);
@@ -152,18 +159,18 @@ function searchMax(setup: CubicSetup, m: number, classify: CaseClassifier, state
 
 /**
  * The float64 classifier: each k is tried with the decoupled bound and, per the joint mode, with the joint one; k is
- * good when the bound of the form used is below −tol.
+ * good when the bound of the form used is below −cut.
  */
 function exactClassifier(setup: CubicSetup, m: number): CaseClassifier {
-  const { bounds, jointMode, tol, onBound } = setup;
+  const { bounds, jointMode, cut, onBound } = setup;
   return (q, c) => {
     const verdict: CaseVerdict = { good: 0n, joint: 0n, count: 0, worst: -Infinity };
     for (let k = 0; k < m; k++) {
       const decoupled = bounds.decoupled(q, c, k);
-      const useJoint = jointMode === 'always' || (jointMode === 'fallback' && !(decoupled < -tol));
+      const useJoint = jointMode === 'always' || (jointMode === 'fallback' && !(decoupled < -cut));
       const L = useJoint ? bounds.joint(q, c, k) : decoupled;
       onBound?.(q, m, c, k, L, decoupled);
-      if (L < -tol) {
+      if (L < -cut) {
         verdict.good |= 1n << BigInt(k);
         if (useJoint) verdict.joint |= 1n << BigInt(k);
         verdict.count++;
@@ -185,13 +192,13 @@ interface HintStats {
 /**
  * The classifier over a backend's case table (kernel cubicCaseBounds, float32 on a GPU): it takes the same decisions
  * as exactClassifier wherever every hint lies within `band` of its float64 value. A hint that is not finite or lies
- * within `band` of −tol is recomputed in float64 before deciding; the case's worst bound is the float64 maximum over
+ * within `band` of −cut is recomputed in float64 before deciding; the case's worst bound is the float64 maximum over
  * the good k whose hint could be the largest. Certificates therefore come out identical to the CPU search's; a hint
  * wrong by more than `band` can only change which cases are claimed or make the checker reject a bound, never make
  * the checker accept a false claim (it recomputes every bound exactly).
  */
 function hintClassifier(setup: CubicSetup, m: number, hints: Float64Array | Float32Array, rowOf: (q: number, c: number) => number, band: number, stats: HintStats): CaseClassifier {
-  const { bounds, jointMode, tol } = setup;
+  const { bounds, jointMode, cut } = setup;
   const recompute = (value: () => number, hint: number): number => {
     const exact = value();
     stats.rechecked++;
@@ -206,13 +213,13 @@ function hintClassifier(setup: CubicSetup, m: number, hints: Float64Array | Floa
       const decHint = hints[2 * (row + k)];
       const jointHint = hints[2 * (row + k) + 1];
       let decExact: number | undefined;
-      const decGood = jointMode !== 'always' && (Number.isFinite(decHint) && Math.abs(decHint + tol) > band ? decHint < -tol : (decExact = recompute(() => bounds.decoupled(q, c, k), decHint)) < -tol);
+      const decGood = jointMode !== 'always' && (Number.isFinite(decHint) && Math.abs(decHint + cut) > band ? decHint < -cut : (decExact = recompute(() => bounds.decoupled(q, c, k), decHint)) < -cut);
       const useJoint = jointMode === 'always' || (jointMode === 'fallback' && !decGood);
       let good = decGood;
       let exact = decExact;
       if (useJoint) {
-        exact = Number.isFinite(jointHint) && Math.abs(jointHint + tol) > band ? undefined : recompute(() => bounds.joint(q, c, k), jointHint);
-        good = exact === undefined ? jointHint < -tol : exact < -tol;
+        exact = Number.isFinite(jointHint) && Math.abs(jointHint + cut) > band ? undefined : recompute(() => bounds.joint(q, c, k), jointHint);
+        good = exact === undefined ? jointHint < -cut : exact < -cut;
       }
       if (!good) continue;
       verdict.good |= 1n << BigInt(k);
@@ -306,8 +313,8 @@ export async function cubicCertificateOnBackend(model: Model, backend: Backend, 
   const tTables = performance.now();
   const { k: K, vocab: V } = model.config;
   const band = hintBand(setup);
-  // hintClassifier asks for a joint bound only where the decoupled hint is not below −tol − band (fallback mode).
-  const jointAbove = { always: -Infinity, fallback: -setup.tol - 2 * band, never: Infinity }[setup.jointMode];
+  // hintClassifier asks for a joint bound only where the decoupled hint is not below −cut − band (fallback mode).
+  const jointAbove = { always: -Infinity, fallback: -setup.cut - 2 * band, never: Infinity }[setup.jointMode];
   const stats: HintStats = { rechecked: 0, maxError: 0 };
   const state: SearchState = { cases: [], correct: 0n, jointTokens: 0 };
   const perM = cubicTableEntries(K, V, 1);

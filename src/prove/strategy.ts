@@ -8,6 +8,7 @@ import type { KernelName } from '../backend/kernels.js';
 import type { Backend } from '../backend/registry.js';
 import type { Model } from '../model/model.js';
 import type { Certificate } from './certificate.js';
+import type { Float32Target } from './float32.js';
 
 export interface ProveOptions {
   /**
@@ -20,6 +21,11 @@ export interface ProveOptions {
   threads?: number;
   /** Fraction bits of the exp tables; each strategy has its own default. */
   fracBits?: number;
+  /**
+   * A claim about the deployed float32 computation (SPEC §1.1): the strategy claims only what it proves with exact
+   * logit gaps below −ε; the caller stamps the semantics on the certificate (src/prove/float32.ts).
+   */
+  float32?: Float32Target;
 }
 
 /** One progress report: a phase name and, where known, how far through it the strategy is (0..1). */

@@ -67,7 +67,7 @@ describe('the reference form of mean_query+diff over-claims; the sound form does
     grid.hi.push(...Array.from({ length: 400 - n0 }, (_, i) => gridMantissa(grid.base + n0 + i, grid.stepBits, grid.fracBits, r, rh).toString()));
     const verdict = await checkCertificate(new TextEncoder().encode(JSON.stringify(cert)), bytes);
     expect(verdict.verified).toBe(false);
-    if (!verdict.verified) expect(verdict.error.message).toMatch(/q=0 m=3 c=1 g=1: largest wrong logit bound is not negative/);
+    if (!verdict.verified) expect(verdict.error.message).toMatch(/q=0 m=3 c=1 g=1: largest wrong logit bound is not below −ε/);
   });
 
   type Params = typeof arb extends fc.Arbitrary<infer T> ? T : never;

@@ -24,6 +24,7 @@ export const QUICK_TESTS: readonly string[] = [
   'test/eval/exhaustive.test.ts',
   'test/eval/sampled.test.ts',
   'test/eval/stratified.test.ts',
+  'test/float32/emulate.test.ts',
   'test/install-scripts.test.ts',
   'test/model/forward.test.ts',
   'test/model/model.test.ts',
@@ -53,6 +54,7 @@ export const QUICK_TESTS: readonly string[] = [
 export const FULL_ONLY: Readonly<Record<string, string>> = {
   'test/certificates.test.ts': 'checks the nine committed V = 64 certificates; brute force enumerates 16.7 M sequences each',
   'test/checker/cli.test.ts': 'the built checker CLI, one process per check (check.test.ts covers verdicts in process)',
+  'test/checker/float32-cli.test.ts': 'the built prover and checker CLIs, one process per proof and check (float32 soundness runs in process in test/float32)',
   'test/checker/hostile.test.ts': 'hostile inputs through the CLI: million-deep nesting, numbers of millions of digits',
   'test/checker/mutate.test.ts': 'a batch of the mutation harness (hundreds of mutants, each checked)',
   'test/checker/parallel.test.ts': 'checks committed V = 64 certificates on several threads',

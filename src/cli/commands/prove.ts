@@ -9,6 +9,7 @@ import { checkOutputPath } from '../../util/atomic.js';
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type { Float32Semantics } from 'mechcert-checker';
 import type { Progress } from '../../prove/strategy.js';
 import { BACKEND_FLAG_HELP, openBackendFlag, parseBackendFlag } from '../backend.js';
 import { UsageError } from '../errors.js';
@@ -20,6 +21,8 @@ interface RawOptions {
   backend: string;
   threads?: string;
   fracBits?: string;
+  semantics: string;
+  ulps?: string;
 }
 
 function parseInteger(flag: string, raw: string, min: number, max: number): number {
@@ -86,6 +89,8 @@ export function register(program: Command): void {
     .option('--backend <name>', `${BACKEND_FLAG_HELP}; strategies without a kernel on it run on the cpu`, 'cpu')
     .option('--threads <n>', 'worker threads (default: every core)')
     .option('--frac-bits <n>', 'fraction bits of the exp tables (default: chosen per strategy and model)')
+    .option('--semantics <name>', 'what the claim is about: exact (the real computation on the float32 weights) or float32 (the model as deployed, in any summation order)', 'exact')
+    .option('--ulps <exp,div,sqrt>', 'with --semantics float32: the ulp bounds of exp, division and sqrt the claim assumes (default: 2,1,0.5)')
     .action(async (modelPath: string, raw: RawOptions) => {
       if (raw.strategy === undefined) throw new UsageError('--strategy is required (see `mechcert strategies`)');
       const { getStrategy, listStrategies, StrategyLimitError } = await import('../../prove/strategy.js');
@@ -99,6 +104,7 @@ export function register(program: Command): void {
       const backendChoice = await parseBackendFlag(raw.backend);
       const threads = raw.threads === undefined ? availableParallelism() : parseInteger('--threads', raw.threads, 1, 256);
       const fracBits = raw.fracBits === undefined ? undefined : parseInteger('--frac-bits', raw.fracBits, 1, 256);
+      const semantics = parseSemantics(raw.semantics, raw.ulps);
 
       const t0 = performance.now();
       const [{ writeCertificate }, { loadModelFile }] = await Promise.all([import('../../prove/certificate.js'), import('../../prove/load.js')]);
@@ -111,7 +117,12 @@ export function register(program: Command): void {
       const untrap = onInterrupt(() => exitInterrupted('prove', [`interrupted${reporter.phase() ? ` during ${reporter.phase()}` : ''}; nothing was written to ${raw.out}`]));
       let result;
       try {
-        result = await strategy.prove(model, { backend, threads, fracBits }, reporter.progress);
+        const float32 = semantics && (await import('../../prove/float32.js')).float32Target(model, semantics);
+        result = await strategy.prove(model, { backend, threads, fracBits, float32: float32 || undefined }, reporter.progress);
+        if (float32) {
+          result = { ...result, certificate: (await import('../../prove/float32.js')).withSemantics(result.certificate, float32.semantics) };
+          result.notes = [...(result.notes ?? []), `float32 claim: counted only where the exact logit gaps beat the rounding margin ε ≤ ${float32.margin.toPrecision(4)}`];
+        }
       } catch (e) {
         throw e instanceof StrategyLimitError ? new UsageError(e.message) : e;
       } finally {
@@ -130,6 +141,21 @@ export function register(program: Command): void {
       const figures = Object.entries(result.figures).map(([k, v]) => `${k} ${formatFigure(v)}`).join(', ');
       process.stdout.write(`prove ${((tProve - t0) / 1000).toFixed(2)} s, write ${((tEnd - tProve) / 1000).toFixed(2)} s${figures ? `  (${figures})` : ''}\n`);
     });
+}
+
+/** The --semantics and --ulps flags: null for exact, else the float32 semantics of the claim (SPEC §1.1). */
+function parseSemantics(name: string, ulps: string | undefined): Float32Semantics | null {
+  if (name !== 'exact' && name !== 'float32') throw new UsageError(`--semantics must be exact or float32 (got ${JSON.stringify(name)})`);
+  if (name === 'exact') {
+    if (ulps !== undefined) throw new UsageError('--ulps needs --semantics float32');
+    return null;
+  }
+  const parts = (ulps ?? '2,1,0.5').split(',');
+  if (parts.length !== 3 || !parts.every((p) => /^(0|[1-9][0-9]{0,5})(\.[0-9]{1,6})?$/.test(p.trim()))) {
+    throw new UsageError(`--ulps must be three non-negative decimals exp,div,sqrt such as 2,1,0.5 (got ${JSON.stringify(ulps)})`);
+  }
+  const [expUlps, divUlps, sqrtUlps] = parts.map((p) => p.trim());
+  return { kind: 'float32', expUlps, divUlps, sqrtUlps };
 }
 
 /** p/q rounded down to 10 decimal places, as the checker prints a bound (exact: no float). */

@@ -12,9 +12,9 @@ function makeSubcubic(v: Variant): Strategy {
     group: variantGroup(v),
     complexity: variantComplexity(v),
     description: `subcubic proof (${complexityTag(v)}): direct path ${v.eu}, attention ${v.attention}, EQKE error ${v.error}; sound form of the reference (SPEC §4.6)`,
-    async prove(model, _options, progress) {
+    async prove(model, options, progress) {
       progress({ phase: 'subcubic', message: variantName(v) });
-      const result = proveSubcubic(model, v);
+      const result = proveSubcubic(model, v, { margin: options.float32?.margin });
       progress({ phase: 'subcubic', fraction: 1 });
       return result;
     },

@@ -23,6 +23,8 @@ export interface SubcubicOptions {
   stepBits?: number;
   /** Count m−g tokens (the reference's off-by-one) instead of m−g+1: for comparison only. */
   referenceCount?: boolean;
+  /** ε, the float32 rounding margin (SPEC §1.1): a case is claimed only when its bound is below −ε − MARGIN. */
+  margin?: number;
 }
 
 /** Row-major float matrix. */
@@ -228,6 +230,7 @@ export function proveSubcubic(model: Model, v: Variant, opts: SubcubicOptions = 
   // only below −MARGIN, so a variant that claims nothing can say how far from a claim its closest case came.
   let closestMargin = Infinity;
   const refCount = !!opts.referenceCount;
+  const eps = opts.margin ?? 0;
   for (let m = 0; m < V; m++) {
     const Rx = Float64Array.from({ length: V }, (_, x) => EV[m * V + x] - EV[m * V + m]);
     const base = Float64Array.from({ length: V }, (_, x) => {
@@ -242,7 +245,7 @@ export function proveSubcubic(model: Model, v: Variant, opts: SubcubicOptions = 
       if (c === 0) {
         const L = (xs.length ? Math.max(...xs.map((x) => base[x] + Rx[x])) : -Infinity) + delta[m];
         if (xs.length) closestMargin = Math.min(closestMargin, L);
-        if (L < -MARGIN && xs.length) { row[m] = 1; count += 1n; }
+        if (L + eps < -MARGIN && xs.length) { row[m] = 1; count += 1n; }
         gm.push(row); am.push('0'); continue;
       }
       const o = (q: number) => (q === m ? 1 : 0);
@@ -267,7 +270,7 @@ export function proveSubcubic(model: Model, v: Variant, opts: SubcubicOptions = 
             if (q < m && q > m - g) break;
             const r = Lof(q, g, ab, C);
             if (r) closestMargin = Math.min(closestMargin, r.L);
-            if (r && r.L < -MARGIN * (1 + Math.abs(C) + Math.abs(delta[q]))) return { g, idx: r.idx };
+            if (r && r.L + eps < -MARGIN * (1 + Math.abs(C) + Math.abs(delta[q]))) return { g, idx: r.idx };
           }
           return null;
         });

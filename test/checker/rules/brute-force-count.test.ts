@@ -141,7 +141,7 @@ describe('brute-force-count: coverage, work bound and progress', () => {
     // sequences) gets ⌊16/4⌋ + min(8, 24) = 12 and decides; max 1 (3 sequences, 36 operations) gets 12 + min(8, 72) =
     // 20 and stops, not decided.
     const zeros = (n: number) => new Array<bigint>(n).fill(0n);
-    const d: BruteForceData = { V: 2, K: 2, CB: 25, WB: 26, EU: zeros(4), EVOU: zeros(4), PVOU: zeros(4), wHi: new Array(8).fill(1n), wLo: new Array(8).fill(1n), slowBudget: 16 };
+    const d: BruteForceData = { V: 2, K: 2, CB: 25, WB: 26, EU: zeros(4), EVOU: zeros(4), PVOU: zeros(4), wHi: new Array(8).fill(1n), wLo: new Array(8).fill(1n), slowBudget: 16, margin: 0n };
     expect(countMax(d, 0, 'count', new Ops())).toEqual({ good: 0n, visited: 1n });
     expect(() => countMax(d, 1, 'count', new Ops()))
       .toThrow(expect.objectContaining({ undecided: true, message: expect.stringMatching(/exact fallback for max 1 needs more than its share 20/) }));

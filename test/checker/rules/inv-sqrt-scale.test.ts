@@ -11,6 +11,7 @@ const ctx = (dHead: number): StepContext => ({
   model: { dHead } as ExactModel,
   claim: { modelSha256: '', task: 'max-of-k', k: 2, vocab: 2, strategy: 'cubic', correct: '0', total: '4' },
   workLimit: MAX_WORK,
+  margin: 0n,
   ops: new Ops(),
   step: 'scale',
   resolve: () => {

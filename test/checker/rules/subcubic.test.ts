@@ -48,7 +48,7 @@ describe('subcubic-count', () => {
   it('rejects gaps that let the query exceed m − g', () => rejects((s) => { (s.gaps as number[][][])[5][1][4] = 2; }, /q ≤ m − g/));
   it('rejects a gap table of the wrong shape', () => rejects((s) => { (s.gaps as number[][][])[2].pop(); }, /gaps\[2\]/));
   it('rejects an expP citation of an EQKE table', () => rejects((s) => { s.expP = 'scale'; }, /reference/));
-  it('rejects a bound that is not negative (ā and δ made useless)', () => rejects((s) => { (s.abar as string[][]).forEach((r) => r.fill('-' + String(2n ** 40n))); }, /not negative/));
+  it('rejects a bound that is not below −ε = 0 (ā and δ made useless)', () => rejects((s) => { (s.abar as string[][]).forEach((r) => r.fill('-' + String(2n ** 40n))); }, /not below −ε/));
   it('rejects a factored attention without 4 peels', () => rejects((s) => { s.eqke = { mode: 'factored', peels: [null], bound: 'exact' }; }, /schema|4 entries/));
 });
 
