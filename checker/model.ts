@@ -341,8 +341,8 @@ export function loadExactModel(bytes: Uint8Array, ops: Ops, sha256: string): Exa
   };
 }
 
-/** EU, EVOU and PVOU over one common power of two 2^exp (the logit paths, added together by the counting rules). */
-export function logitPaths(model: ExactModel): { exp: number; EU: bigint[]; EVOU: bigint[]; PVOU: bigint[] } {
-  const exp = Math.max(model.EU.exp, model.EVOU.exp, model.PVOU.exp);
+/** EU, EVOU and PVOU over one common power of two 2^exp, exp ≥ minExp (the logit paths the counting rules add). */
+export function logitPaths(model: ExactModel, minExp = 0): { exp: number; EU: bigint[]; EVOU: bigint[]; PVOU: bigint[] } {
+  const exp = Math.max(model.EU.exp, model.EVOU.exp, model.PVOU.exp, minExp);
   return { exp, EU: rescale(model.EU, exp).num, EVOU: rescale(model.EVOU, exp).num, PVOU: rescale(model.PVOU, exp).num };
 }

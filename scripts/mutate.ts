@@ -12,16 +12,21 @@
  * model's). Every over-claiming mutant must be rejected (killed). Other mutants (a lowered claim, a perturbed hint
  * that any value makes sound: ā, μ, low-rank peels) are "neutral": either verdict is allowed, they are counted apart.
  * Independently, any verified mutant whose claim exceeds the float64 count of sequences that are possibly correct
- * (margin > −10⁻⁹) is a soundness failure.
+ * (margin > −10⁻⁹) is a soundness failure, and so is a verified float32 claim (SPEC §1.1) above the least count of the
+ * float32 emulator (test/float32/emulate.ts) over its summation orders, fused multiply-add and exp roundings. Bases
+ * include float32 claims of brute force, cubic and a subcubic variant; the semantics-* kinds add, drop or corrupt it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkCertificate } from '../checker/check.js';
-import { parseModel, type Model } from '../src/model/model.js';
+import { parseModel, serializeModel, type Model } from '../src/model/model.js';
 import { logitsFromTables, pathTables } from '../src/model/paths.js';
 import { certificateBytes, type Certificate } from '../src/prove/certificate.js';
+import { DEFAULT_FLOAT32, float32Target, withSemantics } from '../src/prove/float32.js';
 import { getStrategy, silentProgress } from '../src/prove/strategy.js';
+import { minEmulatedCount } from '../test/float32/emulate.js';
+import { NEAR_TIE_VARIANTS, nearTieModel } from '../test/float32/near-tie-models.js';
 import { buildModel, prng } from '../test/prove/models.js';
 
 type Json = Record<string, unknown>;
@@ -35,6 +40,8 @@ export interface Base {
   counted: bigint;
   /** Float64 count of sequences whose margin is > −1e-9: no true claim exceeds it. */
   possible: bigint;
+  /** The least float32 count over the emulator's orders and roundings (test/float32): no true float32 claim exceeds it. */
+  possible32: bigint;
 }
 export interface Mutant { kind: string; over: boolean; cert: Json | Uint8Array }
 
@@ -74,10 +81,15 @@ function attentionFloat(model: Model) {
 
 export async function loadBases(opts: { committed?: boolean } = {}): Promise<Base[]> {
   const out: Base[] = [];
+  const emulated = new Map<Uint8Array, bigint>();
   const add = async (name: string, cert: Json, modelBytes: Uint8Array, model: Model) => {
     const v = await checkCertificate(certificateBytes(cert as unknown as Certificate), modelBytes);
     if (!v.verified) throw new Error(`base ${name} does not verify: ${v.error.rule}: ${v.error.message}`);
-    out.push({ name, cert, modelBytes, model, counted: BigInt(v.counted), possible: model.config.vocab <= 8 ? possibleCount(model) : BigInt(claim(cert).total as string) });
+    const small = BigInt(claim(cert).total as string) <= 1296n;
+    out.push({
+      name, cert, modelBytes, model, counted: BigInt(v.counted), possible: model.config.vocab <= 8 ? possibleCount(model) : BigInt(claim(cert).total as string),
+      possible32: !small ? BigInt(claim(cert).total as string) : emulated.get(modelBytes) ?? emulated.set(modelBytes, BigInt(minEmulatedCount(model).count)).get(modelBytes)!,
+    });
   };
   const strategies = ['cubic', 'brute-force', 'subcubic/max_diff_exact/mean_query+diff/exact_EQKE+max_diff_exact',
     'subcubic/mean_query+max_diff/mean_query+diff/svd', 'subcubic/max_diff/drop_average_query_per_output_logit_reasoning/mean+max_diff_subproduct',
@@ -96,6 +108,24 @@ export async function loadBases(opts: { committed?: boolean } = {}): Promise<Bas
       const r = await s.prove(model, { threads: 1 }, silentProgress);
       const cert = r.certificate as unknown as Json;
       await add(`${spec.kind}-v${spec.vocab}-k${spec.k}/${name}`, cert, bytes, model);
+      // The same strategy's claim about the float32 computation (SPEC §1.1), for the first three strategies.
+      if (strategies.indexOf(name) > 2) continue;
+      const target = float32Target(model);
+      const r32 = await s.prove(model, { threads: 1, float32: target }, silentProgress);
+      await add(`${spec.kind}-v${spec.vocab}-k${spec.k}/${name} float32`, withSemantics(r32.certificate, target.semantics) as unknown as Json, bytes, model);
+    }
+  }
+  // Models on which float32 gets near-ties wrong that exact arithmetic gets right: an exact claim relabelled as
+  // float32 over-claims there (semantics-add), and the unsound check holds float32 claims to the emulated count.
+  for (const variant of NEAR_TIE_VARIANTS) {
+    const bytes = serializeModel(nearTieModel(variant));
+    const model = parseModel(bytes);
+    const target = float32Target(model);
+    for (const name of strategies.slice(0, 2)) {
+      const s = (await getStrategy(name))!;
+      await add(`near-tie-${variant}/${name}`, (await s.prove(model, { threads: 1 }, silentProgress)).certificate as unknown as Json, bytes, model);
+      const r32 = await s.prove(model, { threads: 1, float32: target }, silentProgress);
+      await add(`near-tie-${variant}/${name} float32`, withSemantics(r32.certificate, target.semantics) as unknown as Json, bytes, model);
     }
   }
   if (opts.committed) {
@@ -446,6 +476,31 @@ export function mutate(base: Base, kind: string, rand: () => number): Mutant | n
       b[i] += 1 + Math.floor(rand() * (0x39 - b[i]));
       return over(b);
     }
+    case 'semantics-add': {
+      // An exact claim relabelled as float32: true only where ε costs nothing; the unsound check compares it with the
+      // emulated float32 count.
+      if (claim(c).semantics) return null;
+      Object.assign(c, { format: 'mechcert/1.1' });
+      claim(c).semantics = { ...DEFAULT_FLOAT32 };
+      return neutral();
+    }
+    case 'semantics-drop': {
+      // A float32 claim read as exact: the float32 count never exceeds the exact one, so it stays true.
+      if (!claim(c).semantics) return null;
+      delete claim(c).semantics;
+      return neutral();
+    }
+    case 'semantics-format-1.0': {
+      // A 1.0 checker would read a float32 claim as an exact one: the format must say 1.1.
+      if (!claim(c).semantics) return null;
+      Object.assign(c, { format: 'mechcert/1' });
+      return over();
+    }
+    case 'semantics-ulps-invalid': {
+      if (!claim(c).semantics) return null;
+      (claim(c).semantics as Json)[pick(['expUlps', 'divUlps', 'sqrtUlps'])] = pick(['1048577', '-1', '1e3', '2.', '']);
+      return over();
+    }
     default:
       throw new Error(`unknown mutation kind ${kind}`);
   }
@@ -457,6 +512,7 @@ export const KINDS = [
   'exp-mantissa-perturb', 'grid-entry-false', 'position-order-swap', 'reference-change', 'step-reorder', 'step-drop',
   'step-duplicate', 'case-drop', 'case-duplicate', 'case-add-invalid', 'good-bit-add', 'bound-tighten', 'bound-to-zero',
   'gap-widen', 'gap-narrow', 'gap-invalid', 'hint-perturb', 'hint-perturb-overclaim', 'bytes-truncate', 'bytes-flip',
+  'semantics-add', 'semantics-drop', 'semantics-format-1.0', 'semantics-ulps-invalid',
 ];
 
 function cubicCaseCount(x: Json, K: number): bigint {
@@ -514,7 +570,7 @@ export async function runMutants(bases: Base[], count: number, seed: number, kin
       t.neutral++;
       if (!v.verified) t.neutralRejected++;
     }
-    if (v.verified && BigInt(v.claim.correct) > base.possible) t.unsound++;
+    if (v.verified && BigInt(v.claim.correct) > (v.claim.semantics ? base.possible32 : base.possible)) t.unsound++;
   }
   return tallies;
 }

@@ -125,7 +125,9 @@ export function bruteForceData(step: BruteForceCountStep, ctx: StepContext): Bru
   const CB = Math.floor((52 - logK) / 2);
   const WB = 52 - logK - CB;
 
-  const { exp, EU, EVOU, PVOU } = logitPaths(model);
+  // ε is rounded up to the paths' grid 2^−exp, refined to at least 2^−64 for a float32 claim (integer weights would
+  // otherwise round ε up to 1): the rounding costs at most 2^−64 of margin.
+  const { exp, EU, EVOU, PVOU } = logitPaths(model, ctx.margin > 0n ? 64 : 0);
   const margin = exp >= MARGIN_FRAC_BITS ? ctx.margin << BigInt(exp - MARGIN_FRAC_BITS) : ceilShift(ctx.margin, MARGIN_FRAC_BITS - exp);
   // Exact weight ends, per (q, t, p): eE[q,t]·eP[q,p] (over 2^(F_E + F_P)).
   const wHi: bigint[] = [];

@@ -14,7 +14,7 @@ import { FORMAT_SEMANTICS, type Certificate } from './certificate.js';
  */
 export const DEFAULT_FLOAT32: Float32Semantics = { kind: 'float32', expUlps: '2', divUlps: '1', sqrtUlps: '0.5' };
 
-/** What a strategy needs to aim a float32 claim: ε as a float64 upper bound, and exactly (n/2^fracBits). */
+/** What a strategy needs to aim a float32 claim: ε as a float64 upper bound, and an exact upper bound n/2^fracBits. */
 export interface Float32Target {
   semantics: Float32Semantics;
   margin: number;
@@ -24,9 +24,12 @@ export interface Float32Target {
 /** The margin of `model` under `semantics`. */
 export function float32Target(model: Model, semantics: Float32Semantics = DEFAULT_FLOAT32): Float32Target {
   const exact = float32MarginOf(serializeModel(model), semantics);
-  // n/2^F rounded up to a double: one ulp more than the nearest double covers the rounding of either conversion.
-  const margin = (Number(exact.n) / 2 ** exact.fracBits) * (1 + 2 ** -50);
-  return { semantics, margin, exact };
+  // The checker rounds ε up to a grid of 2^−64 or finer (brute force); the prover's copies are rounded up further, so
+  // that it never counts a sequence the checker does not: exactly, to the grid of 2^−62 plus one step; as a double,
+  // one part in 2^50 and 2^−60 more.
+  const margin = (Number(exact.n) / 2 ** exact.fracBits) * (1 + 2 ** -50) + 2 ** -60;
+  const step = exact.fracBits - 62;
+  return { semantics, margin, exact: { n: ((exact.n + (1n << BigInt(step)) - 1n) >> BigInt(step)) + 1n, fracBits: 62 } };
 }
 
 /** The certificate with its claim about the float32 computation (format 1.1). */

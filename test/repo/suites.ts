@@ -25,6 +25,7 @@ export const QUICK_TESTS: readonly string[] = [
   'test/eval/sampled.test.ts',
   'test/eval/stratified.test.ts',
   'test/float32/emulate.test.ts',
+  'test/float32/margin.test.ts',
   'test/install-scripts.test.ts',
   'test/model/forward.test.ts',
   'test/model/model.test.ts',
