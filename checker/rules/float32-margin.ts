@@ -98,44 +98,58 @@ function ulps(value: string, what: string): [bigint, bigint] {
 const layerMax = (model: ExactModel, W: Mat, b: Mat, positions: Mat, ops: Ops): bigint[] =>
   maxAbsSum(matmul(model.tensors.E, W, ops), matmul(positions, W, ops), b, ops);
 
+/** A layer's error bounds per column: |exact value| ≤ max, rounding in the layer ρ, total error e (inputs' included). */
+interface Layer { max: bigint[]; mag: bigint[]; rho: bigint[]; e: bigint[] }
+/** The claim's ulp bounds as [relative, absolute] pairs. */
+type Ulps = Record<'exp' | 'div' | 'sqrt', [bigint, bigint]>;
+
+/** The residual stream x = E[t] + P[p] (X, its rounding δx) and the three layers q, k, v with their error bounds. */
+function layers(model: ExactModel, ops: Ops) {
+  const { k: K, dModel: d } = model;
+  const W = model.tensors;
+  const X = maxAbsSum(W.E, W.P, constant(1, d, { n: 0n, e: 0 }), ops);
+  const dx = X.map((x) => ceilShift(x, 24));
+  const Xh = plus(X, dx);
+  const layer = (Wl: Mat, b: Mat, positions: Mat): Layer => {
+    const mag = plus(vecAbs(Xh, Wl, ops), absUp(b));
+    const rho = mag.map((x) => mulUp(gamma(d + 1), x) + BigInt(d + 1) * NU);
+    return { max: layerMax(model, Wl, b, positions, ops), mag, rho, e: plus(vecAbs(dx, Wl, ops), rho) };
+  };
+  return { dx, Xh, q: layer(W.Q, W.bQ, repeatRow(W.P, K - 1, 1)), k: layer(W.K, W.bK, W.P), v: layer(W.V, W.bV, W.P) };
+}
+
+/** Ω ≥ Σ_p |â_p − a_p|, from the score error through the scale, the exponent, exp, the sum and the division. */
+function attentionError(model: ExactModel, q: Layer, k: Layer, u: Ulps, ops: Ops): { omega: bigint; Ssigma: bigint } {
+  const { k: K, dHead: h } = model;
+  const gh = gamma(h);
+  const eSigma = sum(q.max.map((Qj, j) => mulUp(q.e[j], k.max[j] + k.e[j]) + mulUp(Qj, k.e[j]) + mulUp(gh, mulUp(Qj + q.e[j], k.max[j] + k.e[j])))) + BigInt(h) * NU;
+  const Ssigma = sum(q.max.map((Qj, j) => mulUp(Qj, k.max[j])));
+  ops.add(12 * h);
+  const rHi = ceilDiv(ONE << BigInt(F), isqrt(BigInt(h) << BigInt(2 * F)));
+  const muRoot = u.sqrt[0] + u.sqrt[1];
+  const theta = divUp(u.div[0] + muRoot, ONE - muRoot);
+  const eS = mulUp(rHi, eSigma + mulUp(theta, Ssigma + eSigma)) + u.div[1];
+  const delta = eS + ceilShift(2n * (mulUp(rHi, Ssigma) + eS), 24);
+  ensureWithin(2n * delta <= ONE, null, RULE, () => `the scores' rounding error bound ${delta}/2^${F} exceeds 1/2: the float32 bound does not apply`);
+  const A = mulUp(ONE + delta + mulUp(delta, delta), ONE + u.exp[0]) - ONE;
+  const H = 2n * BigInt(K) * u.exp[1];
+  ensureWithin(2n * (A + H) <= ONE, null, RULE, () => `the softmax's rounding error bound ${A + H}/2^${F} exceeds 1/2: the float32 bound does not apply`);
+  const gK1 = gamma(K - 1);
+  return { omega: divUp(2n * (A + H), ONE - A - H) + divUp(u.div[0] + gK1, ONE - gK1) + BigInt(K) * u.div[1], Ssigma };
+}
+
 /** ε over 2^F (SPEC §1.1): the margin by which exact logit gaps must beat 0 for the float32 argmax to be right. */
 export function float32Margin(model: ExactModel, s: Float32Semantics, ops: Ops, workLimit: number): bigint {
   const { vocab: V, k: K, dModel: d, dHead: h } = model;
   // Work: the products below, EVOU and PVOU, and the maxima over every (token, position) pair.
   const work = 4 * matmulWork(V + K, d, h) + 2 * matmulWork(h, d, V) + pathWork(model, 'EVOU') + pathWork(model, 'PVOU') + 2 * V * K * (d + 3 * h + V);
   ensureWithin(work <= workLimit, null, RULE, () => `the float32 rounding margin needs about ${work.toExponential(2)} exact operations, above the work limit ${workLimit} (--max-work raises it)`);
-  const W = model.tensors;
-  const [[muExp, etaExp], [muDiv, etaDiv], [muSqrt, etaSqrt]] = [ulps(s.expUlps, 'expUlps'), ulps(s.divUlps, 'divUlps'), ulps(s.sqrtUlps, 'sqrtUlps')];
-  // Residual stream, then the three layers' rounding (ρ) and total (e) errors, and their exact magnitudes.
-  const X = maxAbsSum(W.E, W.P, constant(1, d, { n: 0n, e: 0 }), ops);
-  const dx = X.map((x) => ceilShift(x, 24));
-  const Xh = plus(X, dx);
-  const layer = (Wl: Mat, b: Mat) => {
-    const mag = plus(vecAbs(Xh, Wl, ops), absUp(b));
-    const rho = mag.map((x) => mulUp(gamma(d + 1), x) + BigInt(d + 1) * NU);
-    return { mag, rho, e: plus(vecAbs(dx, Wl, ops), rho) };
-  };
-  const [q, k, v] = [layer(W.Q, W.bQ), layer(W.K, W.bK), layer(W.V, W.bV)];
-  const Qm = layerMax(model, W.Q, W.bQ, repeatRow(W.P, K - 1, 1), ops);
-  const [Km, Vm] = [layerMax(model, W.K, W.bK, W.P, ops), layerMax(model, W.V, W.bV, W.P, ops)];
-  // Scores, scale and softmax weights.
-  const gh = gamma(h);
-  const eSigma = sum(Qm.map((Qj, j) => mulUp(q.e[j], Km[j] + k.e[j]) + mulUp(Qj, k.e[j]) + mulUp(gh, mulUp(Qj + q.e[j], Km[j] + k.e[j])))) + BigInt(h) * NU;
-  const Ssigma = sum(Qm.map((Qj, j) => mulUp(Qj, Km[j])));
-  ops.add(12 * h);
-  const rHi = ceilDiv(ONE << BigInt(F), isqrt(BigInt(h) << BigInt(2 * F)));
-  const muRoot = muSqrt + etaSqrt;
-  const theta = divUp(muDiv + muRoot, ONE - muRoot);
-  const eS = mulUp(rHi, eSigma + mulUp(theta, Ssigma + eSigma)) + etaDiv;
-  const delta = eS + ceilShift(2n * (mulUp(rHi, Ssigma) + eS), 24);
-  ensureWithin(2n * delta <= ONE, null, RULE, () => `the scores' rounding error bound ${delta}/2^${F} exceeds 1/2: the float32 bound does not apply`);
-  const A = mulUp(ONE + delta + mulUp(delta, delta), ONE + muExp) - ONE;
-  const H = 2n * BigInt(K) * etaExp;
-  ensureWithin(2n * (A + H) <= ONE, null, RULE, () => `the softmax's rounding error bound ${A + H}/2^${F} exceeds 1/2: the float32 bound does not apply`);
-  const gK1 = gamma(K - 1);
-  const omega = divUp(2n * (A + H), ONE - A - H) + divUp(muDiv + gK1, ONE - gK1) + BigInt(K) * etaDiv;
+  const u: Ulps = { exp: ulps(s.expUlps, 'expUlps'), div: ulps(s.divUlps, 'divUlps'), sqrt: ulps(s.sqrtUlps, 'sqrtUlps') };
+  const { dx, Xh, q, k, v } = layers(model, ops);
+  const { omega, Ssigma } = attentionError(model, q, k, u, ops);
   // The value path: z, o, the residual, the logits.
-  const Ve = plus(Vm, v.e);
+  const W = model.tensors;
+  const Ve = plus(v.max, v.e);
   const rhoZ = Ve.map((x) => mulUp(gamma(K), mulUp(ONE + omega, x)) + BigInt(K) * NU);
   const Z = Ve.map((x, j) => mulUp(ONE + omega, x) + rhoZ[j]);
   const ZO = plus(vecAbs(Z, W.O, ops), absUp(W.bO));
