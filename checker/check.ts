@@ -7,7 +7,7 @@
  * V, V^K); every step in order, each citing only earlier steps; finally claim.correct ≤ N*, the count the last
  * (count) step proved.
  */
-import { ceilDiv, decimalFloor, reduce } from './arith/exact.js';
+import { decimalFloor, reduce } from './arith/exact.js';
 import type { Results, StepContext } from './context.js';
 import { CheckError, ensure, ensureWithin, reject } from './errors.js';
 import { parseJson } from './json.js';
@@ -22,7 +22,7 @@ import { checkExpTable, type ExpTableStep } from './rules/exp-table.js';
 import { checkInvSqrtScale, type InvSqrtScaleStep } from './rules/inv-sqrt-scale.js';
 import { checkExpGrid, type ExpGridStep } from './rules/exp-grid.js';
 import { checkSubcubicCount, type SubcubicCountStep } from './rules/subcubic-count.js';
-import { float32Margin, MARGIN_FRAC_BITS, type Float32Semantics } from './rules/float32-margin.js';
+import { float32Margin, marginDecimal, type Float32Semantics } from './rules/float32-margin.js';
 import { makeValidator } from './schema-validator.js';
 
 export type { BruteForceCountStep, CubicCountStep, ExpGridStep, ExpTableStep, InvSqrtScaleStep, SubcubicCountStep };
@@ -242,8 +242,7 @@ export async function checkCertificate(certBytes: Uint8Array, modelBytes: Uint8A
     return {
       ...common, checkerOps: ops.total(), status: 'verified', verified: true, claim, counted: counted.toString(),
       bound: { numerator: bound.p.toString(), denominator: bound.q.toString(), decimal: decimalFloor(bound, 10) },
-      // ε rounded up to 12 decimal places.
-      ...(claim.semantics ? { float32Margin: decimalFloor({ p: ceilDiv(margin * 10n ** 12n, 1n << BigInt(MARGIN_FRAC_BITS)), q: 10n ** 12n }, 12) } : {}),
+      ...(claim.semantics ? { float32Margin: marginDecimal(margin) } : {}),
     };
   } catch (e) {
     // Anything thrown, including RangeError from exhausted memory or stack, is a rejection.

@@ -56,7 +56,7 @@ import { ensure, reject } from '../errors.js';
 import { MAX_K, MAX_NUMBER_CHARS } from '../limits.js';
 import { logitPaths } from '../model.js';
 import { ensureWork, pathWork } from '../work.js';
-import { MARGIN_FRAC_BITS } from './float32-margin.js';
+import { MARGIN_FRAC_BITS, marginDecimal } from './float32-margin.js';
 import { checkPositionOrder } from './position-order.js';
 
 export interface CubicCase {
@@ -185,7 +185,7 @@ export function cubicData(step: CubicCountStep, ctx: StepContext): CubicData {
     const b = parseRational(cs.bound) ?? reject(at, RULE, `${where}: bound is not a rational within the length limit`);
     ensure(b.p < 0n, at, RULE, `${where}: bound ${cs.bound} is not negative`);
     // b < −ε (b.q > 0): the float32 rounding margin (0 for an exact claim), so ℓ_m − ℓ_x ≥ −b > ε.
-    ensure((b.p << BigInt(MARGIN_FRAC_BITS)) + ctx.margin * b.q < 0n, at, RULE, `${where}: bound ${cs.bound} is not below −ε, the float32 rounding margin`);
+    ensure((b.p << BigInt(MARGIN_FRAC_BITS)) + ctx.margin * b.q < 0n, at, RULE, () => `${where}: bound ${cs.bound} is not below −ε = −${marginDecimal(ctx.margin)}, the float32 rounding margin`);
     const group = byMax.get(m) ?? [];
     if (group.length === 0) work += 2 * K * V + 3 * (m + 1) * V;
     if (nJoint > 0 && !withJoint.has(m)) work += 2 * K * V;

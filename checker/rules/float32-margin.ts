@@ -31,7 +31,7 @@
  * Every magnitude is checked to stay below 2^64, so nothing overflows to ±∞ or NaN. The exponent and the ratio bounds
  * need Δ ≤ 1/2 and A + H ≤ 1/2; beyond, the step is not decided here.
  */
-import { abs, ceilDiv, ceilShift, isqrt, parseRational, type Rational } from '../arith/exact.js';
+import { abs, ceilDiv, ceilShift, decimalFloor, isqrt, parseRational, type Rational } from '../arith/exact.js';
 import { ensure, ensureWithin } from '../errors.js';
 import { MAX_ULPS } from '../limits.js';
 import { constant, matmul, repeatRow, rescale, type ExactModel, type Mat } from '../model.js';
@@ -172,3 +172,5 @@ export function float32Margin(model: ExactModel, s: Float32Semantics, ops: Ops, 
 
 /** ε as the exact dyadic ε/2^F. */
 export const MARGIN_FRAC_BITS = F;
+/** ε (over 2^F) in decimal, rounded up to 12 places, for messages and the verdict. */
+export const marginDecimal = (margin: bigint): string => decimalFloor({ p: ceilDiv(margin * 10n ** 12n, ONE), q: 10n ** 12n }, 12);

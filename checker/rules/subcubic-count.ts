@@ -30,7 +30,7 @@ import { constant, lin, matmul, rescale, transpose, type Mat } from '../model.js
 import { ensureWork, matmulWork, pathWork, type Shape } from '../work.js';
 import type { ExpGrid } from './exp-grid.js';
 import type { ExpTable } from './exp-table.js';
-import { MARGIN_FRAC_BITS } from './float32-margin.js';
+import { MARGIN_FRAC_BITS, marginDecimal } from './float32-margin.js';
 import { checkPositionOrder } from './position-order.js';
 import { add, at, max, min, mul, ONE, rowRange, spread, sub, ZERO, type Dy } from './subcubic-linalg.js';
 
@@ -332,7 +332,7 @@ function allMaxCase(q: number, g: number, mt: MaxToken, pr: Premises, ctx: StepC
   const where = `case q=${q} m=${mt.m} c=0 g=${g}`;
   ensure(q === mt.m && g === 1, ctx.step, RULE, `${where}: c = 0 needs q = m and g = 1`);
   const L = add(mt.xs.map((x) => add(mt.base[x], mt.Rx[x])).reduce(max), at(pr.delta, mt.m));
-  ensure(add(L, margin(ctx)).n < 0n, ctx.step, RULE, `${where}: bound ${L.n}/2^${L.e} is not below −ε (ε: the float32 rounding margin, 0 for an exact claim)`);
+  ensure(add(L, margin(ctx)).n < 0n, ctx.step, RULE, () => `${where}: bound ${L.n}/2^${L.e} is not below −ε = −${marginDecimal(ctx.margin)} (the float32 rounding margin; 0 for an exact claim)`);
   return 1n;
 }
 
@@ -369,7 +369,7 @@ function gapCase(q: number, g: number, mt: MaxToken, cell: Cell, t: { PM: Mat; W
   ctx.ops.add(24);
   // Below −ε (0 for an exact claim): at a_lo, L1/D + ε < 0 ⟺ L1 + D·ε < 0 (D > 0).
   const eps = margin(ctx);
-  ensure(D.n > 0n && add(L1, mul(D, eps)).n < 0n && add(L2, eps).n < 0n, ctx.step, RULE, `${where}: largest wrong logit bound is not below −ε (ε: the float32 rounding margin, 0 for an exact claim)`);
+  ensure(D.n > 0n && add(L1, mul(D, eps)).n < 0n && add(L2, eps).n < 0n, ctx.step, RULE, () => `${where}: largest wrong logit bound is not below −ε = −${marginDecimal(ctx.margin)} (the float32 rounding margin; 0 for an exact claim)`);
   const free = o ? c : c - 1;
   ctx.ops.add(2 * free + 2);
   return binomial(K - 1, free) * BigInt(m - g + 1) ** BigInt(free);
