@@ -324,10 +324,10 @@ function maxToken(m: number, Ebar: Mat, ctx: StepContext): MaxToken {
   return { m, Rx, base, xs, Rstar: Rs.reduce(max), Rmin: Rs.reduce(min) };
 }
 
-/** c = 0: the sequence m…m (q = m, g = 1); attention is all on m. */
 /** ε, the float32 rounding margin (0 for an exact claim), as a scalar. */
 const margin = (ctx: StepContext): Dy => ({ n: ctx.margin, e: MARGIN_FRAC_BITS });
 
+/** c = 0: the sequence m…m (q = m, g = 1); attention is all on m. */
 function allMaxCase(q: number, g: number, mt: MaxToken, pr: Premises, ctx: StepContext): bigint {
   const where = `case q=${q} m=${mt.m} c=0 g=${g}`;
   ensure(q === mt.m && g === 1, ctx.step, RULE, `${where}: c = 0 needs q = m and g = 1`);

@@ -117,10 +117,11 @@ export function register(program: Command): void {
       const untrap = onInterrupt(() => exitInterrupted('prove', [`interrupted${reporter.phase() ? ` during ${reporter.phase()}` : ''}; nothing was written to ${raw.out}`]));
       let result;
       try {
-        const float32 = semantics && (await import('../../prove/float32.js')).float32Target(model, semantics);
-        result = await strategy.prove(model, { backend, threads, fracBits, float32: float32 || undefined }, reporter.progress);
-        if (float32) {
-          result = { ...result, certificate: (await import('../../prove/float32.js')).withSemantics(result.certificate, float32.semantics) };
+        const f32 = semantics ? await import('../../prove/float32.js') : null;
+        const float32 = f32 && semantics ? f32.float32Target(model, semantics) : undefined;
+        result = await strategy.prove(model, { backend, threads, fracBits, float32 }, reporter.progress);
+        if (f32 && float32) {
+          result = { ...result, certificate: f32.withSemantics(result.certificate, float32.semantics) };
           result.notes = [...(result.notes ?? []), `float32 claim: counted only where the exact logit gaps beat the rounding margin ε ≤ ${float32.margin.toPrecision(4)}`];
         }
       } catch (e) {
