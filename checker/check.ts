@@ -21,11 +21,12 @@ import { checkCubicCount, type CubicCountStep } from './rules/cubic-count.js';
 import { checkExpTable, type ExpTableStep } from './rules/exp-table.js';
 import { checkInvSqrtScale, type InvSqrtScaleStep } from './rules/inv-sqrt-scale.js';
 import { checkExpGrid, type ExpGridStep } from './rules/exp-grid.js';
+import { checkPrefixCount, type PrefixCountStep } from './rules/prefix-count.js';
 import { checkSubcubicCount, type SubcubicCountStep } from './rules/subcubic-count.js';
 import { float32Margin, marginDecimal, type Float32Semantics } from './rules/float32-margin.js';
 import { makeValidator } from './schema-validator.js';
 
-export type { BruteForceCountStep, CubicCountStep, ExpGridStep, ExpTableStep, InvSqrtScaleStep, SubcubicCountStep };
+export type { BruteForceCountStep, CubicCountStep, ExpGridStep, ExpTableStep, InvSqrtScaleStep, PrefixCountStep, SubcubicCountStep };
 export type { CubicCase } from './rules/cubic-count.js';
 export type { Float32Semantics } from './rules/float32-margin.js';
 
@@ -36,7 +37,7 @@ export interface Claim {
   task: 'max-of-k';
   k: number;
   vocab: number;
-  strategy: 'cubic' | 'brute-force' | `subcubic/${string}`;
+  strategy: 'cubic' | 'brute-force' | `subcubic/${string}` | 'mechcert/prefix' | 'mechcert/prefix-output' | 'mechcert/prefix-budget';
   correct: string;
   total: string;
   /** Absent: the exact real computation (SPEC §1). float32: the deployed computation (SPEC §1.1, format mechcert/1.1). */
@@ -98,16 +99,19 @@ export interface CheckOptions {
   progress?: (done: number, total: number) => void;
 }
 
-type Step = InvSqrtScaleStep | ExpTableStep | CubicCountStep | BruteForceCountStep | ExpGridStep | SubcubicCountStep;
+type Step = InvSqrtScaleStep | ExpTableStep | CubicCountStep | BruteForceCountStep | ExpGridStep | SubcubicCountStep | PrefixCountStep;
 
 interface Certificate {
-  format: 'mechcert/1' | 'mechcert/1.1';
+  format: 'mechcert/1' | 'mechcert/1.1' | 'mechcert/1.2';
   claim: Claim;
   evidence: { steps: Step[] };
   prover: Record<string, string>;
 }
 
-const COUNT_KIND_STRATEGY: Record<string, string> = { 'cubic-count': 'cubic', 'brute-force-count': 'brute-force', 'subcubic-count': 'subcubic' };
+/** The strategy labels each count step kind may carry (the subcubic and prefix rules then check the label against their evidence). */
+const COUNT_KIND_STRATEGY: Record<string, RegExp> = {
+  'cubic-count': /^cubic$/, 'brute-force-count': /^brute-force$/, 'subcubic-count': /^subcubic\//, 'prefix-count': /^mechcert\/prefix/,
+};
 
 /** The certificate's JSON text: gunzipped when it starts with the gzip magic bytes, within the size limits. */
 async function certificateText(bytes: Uint8Array): Promise<Uint8Array> {
@@ -151,7 +155,7 @@ async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: st
 
   // A float32 claim (format 1.1, so that a 1.0 checker refuses it) counts a sequence only where its exact logit gaps
   // beat the rounding margin ε (SPEC §1.1).
-  ensure(!claim.semantics || cert.format === 'mechcert/1.1', null, 'format', 'claim.semantics needs format mechcert/1.1');
+  ensure(!claim.semantics || cert.format !== 'mechcert/1', null, 'format', 'claim.semantics needs format mechcert/1.1 or later');
   const margin = claim.semantics ? float32Margin(model, claim.semantics, run.ops, run.workLimit) : 0n;
   const steps = cert.evidence.steps;
   ensure(steps.length <= MAX_STEPS, null, 'limits', `${steps.length} steps exceed the limit ${MAX_STEPS}`);
@@ -163,7 +167,9 @@ async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: st
   const last = steps[steps.length - 1];
   const countKinds = steps.filter((s) => s.kind in COUNT_KIND_STRATEGY);
   ensure(countKinds.length === 1 && countKinds[0] === last, last.id, 'count-step', 'exactly one count step is required, and it must be the last step');
-  ensure(COUNT_KIND_STRATEGY[last.kind] === claim.strategy.replace(/^subcubic\/.*/, 'subcubic'), last.id, 'count-step', `claim.strategy ${claim.strategy} does not match the count step kind ${last.kind}`);
+  // A step kind newer than the format, so that a checker of that format refuses the certificate rather than misread it.
+  ensure(last.kind !== 'prefix-count' || cert.format === 'mechcert/1.2', last.id, 'format', 'a prefix-count step needs format mechcert/1.2');
+  ensure(COUNT_KIND_STRATEGY[last.kind].test(claim.strategy), last.id, 'count-step', `claim.strategy ${claim.strategy} does not match the count step kind ${last.kind}`);
 
   // Parallel counting: workers start now, so that their start-up overlaps the earlier steps (checker/parallel.ts).
   // The module is loaded only then: a single-threaded check never loads worker_threads.
@@ -209,6 +215,7 @@ async function runStep(step: Step, ctx: StepContext, pool: Pool | null): Promise
     case 'cubic-count': return pool ? pool.cubicCount(step, ctx) : checkCubicCount(step, ctx);
     case 'brute-force-count': return pool ? pool.bruteForceCount(step, ctx) : checkBruteForceCount(step, ctx);
     case 'subcubic-count': return checkSubcubicCount(step, ctx);
+    case 'prefix-count': return checkPrefixCount(step, ctx);
     // Unreachable while the schema lists the same kinds; kept so that a kind added there without a rule fails closed.
     default: return reject(ctx.step, 'kind', `no rule for step kind ${JSON.stringify((step as { kind: unknown }).kind)}`);
   }

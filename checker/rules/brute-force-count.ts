@@ -46,12 +46,12 @@
  * of it, so the slow path stays within 2·ctx.workLimit whatever the split over threads.
  */
 import type { StepContext } from '../context.js';
-import { bitLength, abs, ceilShift } from '../arith/exact.js';
+import { bitLength, abs } from '../arith/exact.js';
 import { ensure, ensureWithin } from '../errors.js';
 import { FLOAT_OPS_PER_WORK, MAX_BRUTE_FORCE_SEQUENCES } from '../limits.js';
 import { logitPaths } from '../model.js';
 import { ensureWork, pathWork, type Shape } from '../work.js';
-import { MARGIN_FRAC_BITS } from './float32-margin.js';
+import { marginOnGrid } from './float32-margin.js';
 
 export interface BruteForceCountStep {
   id: string;
@@ -125,10 +125,9 @@ export function bruteForceData(step: BruteForceCountStep, ctx: StepContext): Bru
   const CB = Math.floor((52 - logK) / 2);
   const WB = 52 - logK - CB;
 
-  // ε is rounded up to the paths' grid 2^−exp, refined to at least 2^−64 for a float32 claim (integer weights would
-  // otherwise round ε up to 1): the rounding costs at most 2^−64 of margin.
+  // ε on the paths' grid, refined to at least 2^−64 for a float32 claim (marginOnGrid).
   const { exp, EU, EVOU, PVOU } = logitPaths(model, ctx.margin > 0n ? 64 : 0);
-  const margin = exp >= MARGIN_FRAC_BITS ? ctx.margin << BigInt(exp - MARGIN_FRAC_BITS) : ceilShift(ctx.margin, MARGIN_FRAC_BITS - exp);
+  const margin = marginOnGrid(ctx.margin, exp);
   // Exact weight ends, per (q, t, p): eE[q,t]·eP[q,p] (over 2^(F_E + F_P)).
   const wHi: bigint[] = [];
   const wLo: bigint[] = [];

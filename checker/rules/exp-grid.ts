@@ -11,10 +11,11 @@
  * exponent is at most 8192, and the grid's length times one evaluation is checked against ctx.workLimit first.
  */
 import type { StepContext } from '../context.js';
-import { parseNatural, type Rational } from '../arith/exact.js';
+import { ceilShift, parseNatural, type Rational } from '../arith/exact.js';
 import { expFixed } from '../arith/exp.js';
 import { ensure, reject } from '../errors.js';
 import { ensureWork, expWork } from '../work.js';
+import type { Dy } from './subcubic-linalg.js';
 
 export interface ExpGridStep { id: string; kind: 'exp-grid'; scale: string; base: number; stepBits: number; fracBits: number; hi: (string | null)[] }
 
@@ -49,4 +50,15 @@ function checkEntry(h: bigint, zi: number, s: ExpGridStep, r: { lo: Rational; hi
   // z ≥ 0: h/2^F ≥ eHi/2^P ≥ e^{r_hi z} ≥ e^{rz};  z < 0: h/2^F ≥ 2^P/eLo ≥ e^{−r_lo|z|} ≥ e^{rz}.
   const ok = neg ? h * eLo >= 1n << BigInt(s.fracBits + P) : h << BigInt(P) >= eHi << BigInt(s.fracBits);
   ensure(ok, ctx.step, RULE, `hi[${zi - s.base}] = ${h}/2^${s.fracBits} is below e^(r·${zi}/2^${s.stepBits})`);
+}
+
+/**
+ * The grid's bound on e^{r·z} for a score difference z (a dyadic): the entry of the smallest i with z_i ≥ z, which
+ * bounds e^{r·z} since r > 0 makes it increasing in z (i = 0 when z is below the grid); x is null when that entry is
+ * absent or null, and a rule citing it then rejects.
+ */
+export function gridEntry(z: Dy, grid: ExpGrid): { idx: number; x: bigint | null } {
+  const zi = z.e >= grid.stepBits ? ceilShift(z.n, z.e - grid.stepBits) : z.n << BigInt(grid.stepBits - z.e);
+  const idx = zi - BigInt(grid.base) < 0n ? 0 : Number(zi - BigInt(grid.base));
+  return { idx, x: idx < grid.hi.length ? grid.hi[idx] : null };
 }

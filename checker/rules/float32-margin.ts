@@ -172,5 +172,11 @@ export function float32Margin(model: ExactModel, s: Float32Semantics, ops: Ops, 
 
 /** ε as the exact dyadic ε/2^F. */
 export const MARGIN_FRAC_BITS = F;
+/**
+ * ε on the logit paths' grid 2^−exp, rounded up (so that it is never below ε): the count rules add it to exact path
+ * sums. Callers refine the paths to at least 2^−64 for a float32 claim (logitPaths' minExp), or integer weights would
+ * round ε up to 1; the rounding then costs at most 2^−64 of margin.
+ */
+export const marginOnGrid = (margin: bigint, exp: number): bigint => (exp >= F ? margin << BigInt(exp - F) : ceilShift(margin, F - exp));
 /** ε (over 2^F) in decimal, rounded up to 12 places, for messages and the verdict. */
 export const marginDecimal = (margin: bigint): string => decimalFloor({ p: ceilDiv(margin * 10n ** 12n, ONE), q: 10n ** 12n }, 12);

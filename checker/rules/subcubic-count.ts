@@ -24,11 +24,11 @@
  * ctx.workLimit.
  */
 import type { StepContext } from '../context.js';
-import { abs, binomial, ceilShift, parseInteger } from '../arith/exact.js';
+import { abs, binomial, parseInteger } from '../arith/exact.js';
 import { ensure, reject } from '../errors.js';
 import { constant, lin, matmul, rescale, transpose, type Mat } from '../model.js';
 import { ensureWork, matmulWork, pathWork, type Shape } from '../work.js';
-import type { ExpGrid } from './exp-grid.js';
+import { gridEntry, type ExpGrid } from './exp-grid.js';
 import type { ExpTable } from './exp-table.js';
 import { MARGIN_FRAC_BITS, marginDecimal } from './float32-margin.js';
 import { checkPositionOrder } from './position-order.js';
@@ -336,13 +336,6 @@ function allMaxCase(q: number, g: number, mt: MaxToken, pr: Premises, ctx: StepC
   return 1n;
 }
 
-/** The exp-grid entry x ≥ e^{−rΔ}: the smallest i with z_i = (base + i)/2^b ≥ −Δ (i = 0 when −Δ is below the grid). */
-function gridEntry(Dl: Dy, grid: ExpGrid): { idx: number; x: bigint | null } {
-  const zi = Dl.e >= grid.stepBits ? ceilShift(-Dl.n, Dl.e - grid.stepBits) : -Dl.n << BigInt(grid.stepBits - Dl.e);
-  const idx = zi - BigInt(grid.base) < 0n ? 0 : Number(zi - BigInt(grid.base));
-  return { idx, x: idx < grid.hi.length ? grid.hi[idx] : null };
-}
-
 /** c ≥ 1: the bound L < 0 at a_lo and at 1 (SPEC §4.6); returns the cell's count C(K−1, c')·(m − g + 1)^{c'}. */
 function gapCase(q: number, g: number, mt: MaxToken, cell: Cell, t: { PM: Mat; Wpre: Dy[]; pr: Premises }, ctx: StepContext): bigint {
   const { m } = mt; const { c, ab, C } = cell; const { pr } = t;
@@ -352,7 +345,7 @@ function gapCase(q: number, g: number, mt: MaxToken, cell: Cell, t: { PM: Mat; W
   const Wg = t.Wpre[m - g];
   const Dl = sub(sub(at(pr.Et, q * V + m), at(t.PM, q * V + m - g)), at(pr.err, q));
   ctx.ops.add(4);
-  const { idx, x } = gridEntry(Dl, pr.grid);
+  const { idx, x } = gridEntry({ n: -Dl.n, e: Dl.e }, pr.grid);
   ensure(x !== null, ctx.step, RULE, `${where}: e^(−rΔ) with Δ = ${Dl.n}/2^${Dl.e} needs exp-grid entry ${idx}, which is absent`);
   const o = q === m ? 1 : 0; // q = m: the query slot is a max slot, K−1−c non-query ones join it.
   const { lo, hi } = pr.expP;

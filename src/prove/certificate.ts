@@ -11,6 +11,8 @@ import type { BruteForceCountStep, CubicCase, CubicCountStep, ExpTableStep, Floa
 export const FORMAT = 'mechcert/1';
 /** The format of a claim with semantics (SPEC §1.1): a checker that reads only 1.0 refuses it rather than ignore it. */
 export const FORMAT_SEMANTICS = 'mechcert/1.1';
+/** The format that added the prefix-count step (SPEC §4.7); it may also carry semantics. */
+export const FORMAT_PREFIX = 'mechcert/1.2';
 export const PROVER = { name: 'mechcert', version: '0.1.0' } as const;
 
 export interface Claim {
@@ -30,7 +32,7 @@ export type { InvSqrtScaleStep, ExpTableStep, CubicCase, CubicCountStep, BruteFo
 export type Step = InvSqrtScaleStep | ExpTableStep | CubicCountStep | BruteForceCountStep;
 
 export interface Certificate {
-  format: typeof FORMAT | typeof FORMAT_SEMANTICS;
+  format: typeof FORMAT | typeof FORMAT_SEMANTICS | typeof FORMAT_PREFIX;
   claim: Claim;
   evidence: { steps: Step[] };
   prover: { name: string; version: string };

@@ -5,7 +5,7 @@
  */
 import { float32MarginOf, type Float32Semantics } from 'mechcert-checker/float32';
 import { serializeModel, type Model } from '../model/model.js';
-import { FORMAT_SEMANTICS, type Certificate } from './certificate.js';
+import { FORMAT_PREFIX, FORMAT_SEMANTICS, type Certificate } from './certificate.js';
 
 /**
  * Default ulp bounds: exp within 2 ulp (CUDA's expf, glibc's expf and V8's Math.exp are within 1–2), division within
@@ -32,7 +32,7 @@ export function float32Target(model: Model, semantics: Float32Semantics = DEFAUL
   return { semantics, margin, exact: { n: ((exact.n + (1n << BigInt(step)) - 1n) >> BigInt(step)) + 1n, fracBits: 62 } };
 }
 
-/** The certificate with its claim about the float32 computation (format 1.1). */
+/** The certificate with its claim about the float32 computation (format 1.1, or 1.2 where its steps need that). */
 export function withSemantics(cert: Certificate, semantics: Float32Semantics): Certificate {
-  return { ...cert, format: FORMAT_SEMANTICS, claim: { ...cert.claim, semantics } };
+  return { ...cert, format: cert.format === FORMAT_PREFIX ? FORMAT_PREFIX : FORMAT_SEMANTICS, claim: { ...cert.claim, semantics } };
 }

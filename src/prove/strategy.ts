@@ -92,6 +92,7 @@ async function loadBuiltins(): Promise<void> {
   const [{ bruteForce }, { cubic }] = await Promise.all([import('./brute-force.js'), import('./cubic.js')]);
   registerStrategies([bruteForce, cubic]);
   registerStrategies((await import('./subcubic/index.js')).subcubicStrategies);
+  registerStrategies((await import('./prefix.js')).prefixStrategies);
   // Further families register the same way: one lazy import and one registerStrategies call each.
 }
 
