@@ -18,8 +18,8 @@ export interface PaperFigure {
   complexity: string | null;
 }
 
-/** The canonical group labels, in the paper's legend order. */
-export const GROUP_ORDER = [
+/** The paper's group labels, in its legend order (the columns of its published tables). */
+export const PAPER_GROUPS = [
   'brute force',
   'cubic',
   'subcubic',
@@ -29,6 +29,9 @@ export const GROUP_ORDER = [
   'attention-quadratic',
   'attention-quadratic, direct-quadratic',
 ] as const;
+
+/** The canonical group labels: the paper's, then mechcert's own prefix strategies (SPEC §4.7), which the paper has not. */
+export const GROUP_ORDER = [...PAPER_GROUPS, 'mechcert prefix', 'mechcert prefix-output', 'mechcert prefix-budget'] as const;
 
 /**
  * Maps a registry's group spelling to the paper's label: case, spaces, "+" vs "," and "d^2"/"d2"/"d²" and
@@ -71,7 +74,7 @@ export function paperFigures(k: number, vocab: number): PaperFigure[] | undefine
   if (k === 4 && vocab === 64) return PAPER_K4_V64;
   const row = OTHER[`K=${k},V=${vocab}`];
   if (!row) return undefined;
-  return GROUP_ORDER.map((group, i) => ({
+  return PAPER_GROUPS.map((group, i) => ({
     group,
     // The first column is the estimated true accuracy, i.e. brute force's bound; its normalized value is 1.
     bound: i === 0 ? row[0] : null,

@@ -65,6 +65,11 @@ export const GROUP_STYLES: Readonly<Record<string, GroupStyle>> = {
   'attention-V·d², direct-quadratic': { color: '#b279a2', shape: 'cross' },
   'attention-quadratic': { color: '#9d755d', shape: 'triangle-right' },
   'attention-quadratic, direct-quadratic': { color: '#17becf', shape: 'triangle-left' },
+  // mechcert's own groups: colours and markers no other group (spares included) uses; the markers are SVG paths in
+  // Vega's unit square [−1, 1]² (a hexagon, a five-pointed star, a pentagon).
+  'mechcert prefix': { color: '#1b9e77', shape: 'M-1,0L-0.5,-0.866L0.5,-0.866L1,0L0.5,0.866L-0.5,0.866Z' },
+  'mechcert prefix-output': { color: '#e7298a', shape: 'M0,-1L0.225,-0.309L0.951,-0.309L0.363,0.118L0.588,0.809L0,0.382L-0.588,0.809L-0.363,0.118L-0.951,-0.309L-0.225,-0.309Z' },
+  'mechcert prefix-budget': { color: '#7570b3', shape: 'M0,-1L0.951,-0.309L0.588,0.809L-0.588,0.809L-0.951,-0.309Z' },
 };
 
 /** Styles for groups outside the paper's legend, picked by a hash of the name (so again the same in every report). */
