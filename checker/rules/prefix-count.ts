@@ -46,7 +46,6 @@ import type { ExpTable } from './exp-table.js';
 import { marginDecimal, marginOnGrid } from './float32-margin.js';
 import { checkPositionOrder } from './position-order.js';
 
-
 export interface PrefixCase { q: number; m: number; c: number; top?: number; out?: number }
 export interface PrefixCountStep { id: string; kind: 'prefix-count'; expP: string; grid: string; positionOrder: number[][]; cases: PrefixCase[] }
 
@@ -57,7 +56,7 @@ const big = (x: bigint, y: bigint) => (x > y ? x : y);
 interface Tables {
   V: number; K: number; EU: bigint[]; EVOU: bigint[]; PVOU: bigint[]; eps: bigint;
   EQKE: Mat; PM: bigint[]; grid: ExpGrid; expP: ExpTable; order: number[][];
-  /** maxOut(A)[r](m) = max_{x≠m} of row r of A (its two largest entries and where the largest is). */
+  /** U = max_{x≠m} EU_m[q,x] and A(t, p) (SPEC §4.7), each read off its row's two largest entries. */
   topEU: (q: number, m: number) => bigint; topA: (t: number, p: number, m: number) => bigint;
 }
 
@@ -128,9 +127,9 @@ function tables(ctx: StepContext, expP: ExpTable, grid: ExpGrid, order: number[]
   const EQKE = model.EQKE;
   const PM = [...EQKE.num];
   for (let i = 0; i < PM.length; i++) if (i % V) PM[i] = big(PM[i], PM[i - 1]);
-  const topEU = maxOut(EU, V, V);
-  const sums = Array.from({ length: V * K }, (_, i) => Array.from({ length: V }, (_, x) => EVOU[Math.floor(i / K) * V + x] + PVOU[(i % K) * V + x]));
-  const topS = maxOut(sums.flat(), V * K, V);
+  const topEU = maxOut(V, V, (q, x) => EU[q * V + x]);
+  // Row (t, p) of EVOU[t,·] + PVOU[p,·], entry by entry: never stored, so memory stays O(V² + VK).
+  const topS = maxOut(V * K, V, (i, x) => EVOU[Math.floor(i / K) * V + x] + PVOU[(i % K) * V + x]);
   ops.add(V * V + 2 * V * V + 2 * V * V * K);
   return {
     V, K, EU, EVOU, PVOU, eps: marginOnGrid(ctx.margin, exp), EQKE, PM, grid, expP, order, topEU: (q, m) => topEU(q, m) - EU[q * V + m],
@@ -138,12 +137,12 @@ function tables(ctx: StepContext, expP: ExpTable, grid: ExpGrid, order: number[]
   };
 }
 
-/** Row r's maximum over the columns other than m, from the row's two largest entries. */
-function maxOut(X: bigint[], rows: number, cols: number): (r: number, m: number) => bigint {
+/** Row r's maximum over the columns other than m, from the row's two largest entries (entry(r, x) is row r's x). */
+function maxOut(rows: number, cols: number, entry: (r: number, x: number) => bigint): (r: number, m: number) => bigint {
   const top = Array.from({ length: rows }, (_, r) => {
-    let [a, b, at] = [X[r * cols], null as bigint | null, 0];
+    let [a, b, at] = [entry(r, 0), null as bigint | null, 0];
     for (let x = 1; x < cols; x++) {
-      const v = X[r * cols + x];
+      const v = entry(r, x);
       if (v > a) [a, b, at] = [v, a, x];
       else if (b === null || v > b) b = v;
     }

@@ -236,7 +236,7 @@ function makeGrid(EQKE: DyadicMatrix, rHi: number, scale: { lo: string; hi: stri
 const PREFIX_KINDS = {
   'mechcert/prefix': { output: false, complexity: 'V²(K + d)', description: 'decoupled form only: attention from a shared exp grid, logit bounds from row maxima; no V³ term' },
   'mechcert/prefix-output': { output: true, complexity: 'V³K', description: 'the output form wherever it proves more: x kept joint across the slots, the tokens nearest m bounded one by one' },
-  'mechcert/prefix-budget': { output: true, complexity: 'V³', description: 'the output form on the cases that prove the most per checker operation, within 5V³ operations' },
+  'mechcert/prefix-budget': { output: true, complexity: 'V³', description: 'the output form on the cases that prove the most per checker operation, within 4.5V³ operations' },
 } as const;
 
 function makePrefix(name: keyof typeof PREFIX_KINDS): Strategy {
@@ -249,7 +249,7 @@ function makePrefix(name: keyof typeof PREFIX_KINDS): Strategy {
     async prove(model, options, progress) {
       progress({ phase: name });
       const V = model.config.vocab;
-      const budget = name === 'mechcert/prefix-budget' ? 5 * V ** 3 : undefined;
+      const budget = name === 'mechcert/prefix-budget' ? 4.5 * V ** 3 : undefined;
       const result = provePrefix(model, { output: kind.output, budget, margin: options.float32?.margin });
       progress({ phase: name, fraction: 1 });
       return result;
