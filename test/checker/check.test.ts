@@ -62,7 +62,7 @@ describe('checkCertificate', () => {
     expect(await verdict((c) => { c.claim.modelSha256 = c.claim.modelSha256.toUpperCase(); })).toMatch(/schema/);
     expect(await verdict((c) => { (c.evidence.steps[0] as Record<string, unknown>).kind = 'softmax'; })).toMatch(/schema/);
     expect(await verdict((c) => { (c as Record<string, unknown>).format = 'mechcert/2'; c.extra = 1; })).toMatch(/- format: unsupported format "mechcert\/2"/);
-    expect(await verdict((c) => { (c as Record<string, unknown>).format = 'mechcert/1.2'; })).toMatch(/schema/);
+    expect(await verdict((c) => { (c as Record<string, unknown>).format = 'mechcert/1.3'; })).toMatch(/schema/);
   });
 
   it('resolves references explicitly: existing, earlier, of the right kind', async () => {
