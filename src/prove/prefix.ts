@@ -141,6 +141,7 @@ export function provePrefix(model: Model, opts: PrefixOptions): ProveResult {
     }
   }
   const cases = select(choices, K, V, opts.budget);
+  cases.forEach(grid.listCase);
   let count = 0n;
   for (const { c, top } of cases) count += c === 0 ? 1n : binom(K - 1, c) * BigInt(top! + 1) ** BigInt(c);
   const total = BigInt(V) ** BigInt(K);
@@ -218,18 +219,30 @@ function makeGrid(EQKE: DyadicMatrix, rHi: number, scale: { lo: string; hi: stri
   const mant = new Map<number, bigint>();
   const PM = EQKE.num.map((x) => x);
   for (let i = 0; i < PM.length; i++) if (i % V && PM[i - 1] > PM[i]) PM[i] = PM[i - 1];
+  const index = (q: number, t: number, m: number, prefix: boolean): number => {
+    const z = (prefix ? PM : EQKE.num)[q * V + t] - EQKE.num[q * V + m];
+    return Math.max(0, Number(gridIndex(z, EQKE.shift, b) - BigInt(base)));
+  };
+  /** The entries the certificate lists: those the chosen cases read (listCase), the others null. */
+  const listed = new Set<number>();
   return {
     base,
     /** e^{r·z} bounded from above (as the checker reads the entry), or null beyond the grid. */
     at(q: number, t: number, m: number, prefix: boolean): number | null {
-      const z = (prefix ? PM : EQKE.num)[q * V + t] - EQKE.num[q * V + m];
-      const i = Math.max(0, Number(gridIndex(z, EQKE.shift, b) - BigInt(base)));
+      const i = index(q, t, m, prefix);
       if (i >= n) return null;
       if (!mant.has(i)) mant.set(i, gridMantissa(base + i, b, GRID_FRAC_BITS, rLo, rH));
       return Number(mant.get(i)!) / 2 ** GRID_FRAC_BITS;
     },
-    entries: () => Array.from({ length: mant.size ? Math.max(...mant.keys()) + 1 : 1 }, (_, i) => mant.get(i)?.toString() ?? null),
-    used: () => mant.size,
+    /** Marks the entries the checker reads for this case: ρ⁺(q) when q < m, ρ̂ at top or out, ρ⁺ of the singles. */
+    listCase({ q, m, top, out }: Case): void {
+      if (q < m) listed.add(index(q, q, m, false));
+      if (out === undefined && top !== undefined) listed.add(index(q, top, m, true));
+      if (out !== undefined && out >= 0) listed.add(index(q, out, m, true));
+      for (let k = (out ?? top ?? -1) + 1; out !== undefined && k <= (top ?? -1); k++) listed.add(index(q, k, m, false));
+    },
+    entries: () => Array.from({ length: listed.size ? Math.max(...listed) + 1 : 1 }, (_, i) => (listed.has(i) ? mant.get(i)!.toString() : null)),
+    used: () => listed.size,
   };
 }
 

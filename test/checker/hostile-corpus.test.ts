@@ -14,7 +14,7 @@ const files = ['fail', 'malformed'].flatMap((d) => readdirSync(join(root, d)).fi
 describe('negative corpus', () => {
   it('breaks every step kind and every structural rule', () => {
     const rules = new Set(files.map(([, f]) => f.split('.')[2]));
-    for (const r of ['inv-sqrt-scale', 'exp-table', 'exp-grid', 'cubic-count', 'brute-force-count', 'subcubic-count',
+    for (const r of ['inv-sqrt-scale', 'exp-table', 'exp-grid', 'cubic-count', 'brute-force-count', 'subcubic-count', 'prefix-count',
       'claim', 'reference', 'step-id', 'count-step', 'count', 'json', 'schema', 'format', 'limits']) expect(rules, r).toContain(r);
   });
   for (const [dir, f] of files) {
