@@ -186,10 +186,10 @@ function maxTables(m: number, t: Tables, ctx: StepContext) {
 function queryTables(q: number, mt: ReturnType<typeof maxTables>, t: Tables, ctx: StepContext) {
   const { V, K, EU, EVOU, eps, expP, grid } = t;
   const { m } = mt;
-  const rho = (zTop: bigint, what: string) => {
+  const rho = (zTop: bigint, what: string, where = `(q=${q}, m=${m})`) => {
     const z = { n: zTop - t.EQKE.num[q * V + m], e: t.EQKE.exp };
     const { idx, x } = gridEntry(z, grid);
-    return x ?? reject(ctx.step, RULE, `(q=${q}, m=${m}): ρ for ${what} needs exp-grid entry ${idx}, which is absent`);
+    return x ?? reject(ctx.step, RULE, `${where}: ρ for ${what} needs exp-grid entry ${idx}, which is absent`);
   };
   const one = 1n << BigInt(grid.fracBits);
   const [pLo, pHi] = [expP.lo[q * K + K - 1], expP.hi[q * K + K - 1]];
@@ -207,8 +207,8 @@ function queryTables(q: number, mt: ReturnType<typeof maxTables>, t: Tables, ctx
   };
   return {
     q, m, U: t.topEU(q, m), qw, one, perOutput,
-    rhoHat: (k: number) => rho(t.PM[q * V + k], `the tokens 0..${k}`),
-    rhoAt: (k: number) => rho(t.EQKE.num[q * V + k], `token ${k}`),
+    rhoHat: (k: number, where: string) => rho(t.PM[q * V + k], `the tokens 0..${k}`, where),
+    rhoAt: (k: number, where: string) => rho(t.EQKE.num[q * V + k], `token ${k}`, where),
   };
 }
 
@@ -252,7 +252,7 @@ type MaxTables = ReturnType<typeof maxTables>;
 function decoupledCase(cs: PrefixCase, mt: MaxTables, qt: QueryTables, t: Tables, ctx: StepContext, where: string): void {
   const M = qt.U + mt.kappaM + t.eps;
   const Q = qt.U + t.topA(cs.q, t.K - 1, mt.m) + t.eps;
-  const H = cs.top === undefined ? 0n : qt.rhoHat(cs.top) * big(0n, qt.U + mt.kappaPre[cs.top] + t.eps);
+  const H = cs.top === undefined ? 0n : qt.rhoHat(cs.top, where) * big(0n, qt.U + mt.kappaPre[cs.top] + t.eps);
   ctx.ops.add(16);
   const s = sum(M, H, term(Q, qt.qw.lo, qt.qw.hi), layouts(cs.q, cs.c, t, ctx), qt, ctx.ops);
   ensure(s.value < 0n, ctx.step, RULE, () => notNegative(where, `the decoupled sum with ${s.at}`, ctx));
@@ -265,8 +265,8 @@ function outputCase(cs: PrefixCase, mt: MaxTables, qt: QueryTables, t: Tables, c
   const { B, Fm, Fq } = qt.perOutput();
   const out = cs.out!;
   const W = out >= 0 ? mt.Wrow(out) : null;
-  const rhoOut = out >= 0 ? qt.rhoHat(out) : 0n;
-  const singles = Array.from({ length: (cs.top ?? -1) - out }, (_, i) => ({ k: out + 1 + i, rho: qt.rhoAt(out + 1 + i) }));
+  const rhoOut = out >= 0 ? qt.rhoHat(out, where) : 0n;
+  const singles = Array.from({ length: (cs.top ?? -1) - out }, (_, i) => ({ k: out + 1 + i, rho: qt.rhoAt(out + 1 + i, where) }));
   ctx.ops.add(16 + 4 * singles.length);
   const Ls = layouts(cs.q, cs.c, t, ctx);
   for (let x = 0; x < V; x++) {
