@@ -60,6 +60,14 @@ export interface Mutant { kind: string; over: boolean; cert: Json | Uint8Array }
 const steps = (c: Json): Steps => (c.evidence as { steps: Steps }).steps;
 const claim = (c: Json) => c.claim as Json;
 const byKind = (c: Json, kind: string) => steps(c).filter((s) => s.kind === kind);
+/** The exp-grid step's entries and the indices of those listed (non-null); null without a grid or a listed entry. */
+function listedGrid(c: Json): { g: Json; hi: (string | null)[]; idx: number[] } | null {
+  const g = byKind(c, 'exp-grid')[0];
+  if (!g) return null;
+  const hi = g.hi as (string | null)[];
+  const idx = hi.map((h, i) => (h === null ? -1 : i)).filter((i) => i >= 0);
+  return idx.length === 0 ? null : { g, hi, idx };
+}
 const countStep = (c: Json) => steps(c)[steps(c).length - 1];
 const clone = (c: Json): Json => JSON.parse(JSON.stringify(c)) as Json;
 const big = (s: unknown) => BigInt(s as string);
@@ -286,12 +294,10 @@ export function mutate(base: Base, kind: string, rand: () => number): Mutant | n
       return over();
     }
     case 'grid-entry-false': {
-      const g = byKind(c, 'exp-grid')[0];
-      if (!g) return null;
-      const hi = g.hi as (string | null)[];
-      const idx = hi.map((h, i) => (h === null ? -1 : i)).filter((i) => i >= 0);
-      if (idx.length === 0) return null;
-      const i = pick(idx);
+      const listed = listedGrid(c);
+      if (!listed) return null;
+      const { g, hi } = listed;
+      const i = pick(listed.idx);
       const r = att().r;
       const z = ((g.base as number) + i) / 2 ** (g.stepBits as number);
       const truth = Math.exp(r * z) * 2 ** (g.fracBits as number);
@@ -549,12 +555,9 @@ export function mutate(base: Base, kind: string, rand: () => number): Mutant | n
     }
     case 'grid-entry-absent': {
       // A listed entry made null: a case that reads it is rejected, one the prover's search only looked up is not.
-      const g = byKind(c, 'exp-grid')[0];
-      if (!g) return null;
-      const hi = g.hi as (string | null)[];
-      const idx = hi.map((h, i) => (h === null ? -1 : i)).filter((i) => i >= 0);
-      if (idx.length === 0) return null;
-      hi[pick(idx)] = null;
+      const listed = listedGrid(c);
+      if (!listed) return null;
+      listed.hi[pick(listed.idx)] = null;
       return neutral();
     }
     default:

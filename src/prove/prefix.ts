@@ -5,12 +5,15 @@
  * - `mechcert/prefix`: the decoupled form only; every table is a row maximum, so checking costs O(V²(K + d)).
  * - `mechcert/prefix-output`: where the decoupled form stops short, the output form keeps x joint across the slots
  *   and bounds the few tokens nearest m one by one (`singles`), the rest of the prefix together: O(V) per such case.
+ * - `mechcert/prefix-budget`: the output form only on the cases that prove the most sequences per checker operation,
+ *   within 4.5V³ operations (select).
  * The search runs in float64 on the checker's formulas with the checker's exact grid indices and claims a case only
  * when its sum is below −TOL relative to its terms' size; the checker re-derives everything exactly.
  */
 import type { Model } from '../model/model.js';
 import { pathTables } from '../model/paths.js';
 import { FORMAT_PREFIX, PROVER, type Certificate } from './certificate.js';
+import { binomial, positionOrders } from './cubic.js';
 import { exactQK, type DyadicMatrix } from './exact.js';
 import { expTable } from './exp-table.js';
 import { invSqrtScaleStep, rationalParts } from './scale.js';
@@ -35,12 +38,6 @@ export interface PrefixOptions {
 
 interface Case { q: number; m: number; c: number; top?: number; out?: number }
 
-const binom = (n: number, k: number): bigint => {
-  let b = 1n;
-  for (let i = 0; i < k; i++) b = (b * BigInt(n - i)) / BigInt(i + 1);
-  return b;
-};
-
 /** ceil(z·2^b) for the exact dyadic z = num·2^−shift, as the checker's grid lookup computes it. */
 function gridIndex(num: bigint, shift: number, b: number): bigint {
   if (shift <= b) return num << BigInt(b - shift);
@@ -58,10 +55,7 @@ export function provePrefix(model: Model, opts: PrefixOptions): ProveResult {
   const scale = invSqrtScaleStep(model.config.dHead, 'scale');
   const qk = exactQK(model);
   const expP = expTable(qk.EQKP, 'EQKP', scale, 48, 'expP');
-  const positionOrder = Array.from({ length: V }, (_, q) => [...Array(K - 1).keys()].sort((x, y) => {
-    const d = qk.EQKP.num[q * K + x] - qk.EQKP.num[q * K + y];
-    return d < 0n ? -1 : d > 0n ? 1 : x - y;
-  }));
+  const positionOrder = positionOrders(qk.EQKP);
   const grid = makeGrid(qk.EQKE, T.scale, scale);
   const maxOut = (row: (x: number) => number, m: number) => {
     let a = -Infinity;
@@ -94,12 +88,13 @@ export function provePrefix(model: Model, opts: PrefixOptions): ProveResult {
       const Fq = Float64Array.from({ length: V }, (_, x) => eu(x) + EVOU[q * V + x] - EVOU[q * V + m] + pv(K - 1, x) + eps);
       const term = (cf: number, lo: number, hi: number) => cf * (cf >= 0 ? hi : lo);
       const ok = (sum: number, size: number) => sum < -TOL * size;
+      // The decoupled form's m-slot and query-slot bounds (the same for every c and top).
+      const M = U + kappaM + eps;
+      const Q = U + A(q, K - 1) + eps;
       const cMax = q === m ? K - 1 : K - 2;
       for (let c = 0; c <= cMax; c++) {
         const Ls = layouts(positionOrder[q], K, c, piLo, piHi);
         const decoupled = (top: number | undefined): boolean => {
-          const M = U + kappaM + eps;
-          const Q = U + A(q, K - 1) + eps;
           const rh = top === undefined ? 0 : rhoHat(top);
           if (rh === null) return false;
           const H = top === undefined ? 0 : rh * Math.max(0, U + kappaPre[top] + eps);
@@ -142,8 +137,7 @@ export function provePrefix(model: Model, opts: PrefixOptions): ProveResult {
   }
   const cases = select(choices, K, V, opts.budget);
   cases.forEach(grid.listCase);
-  let count = 0n;
-  for (const { c, top } of cases) count += c === 0 ? 1n : binom(K - 1, c) * BigInt(top! + 1) ** BigInt(c);
+  const count = cases.reduce((n, cs) => n + proves(cs, K), 0n);
   const total = BigInt(V) ** BigInt(K);
   const strategy = !opts.output ? 'mechcert/prefix' : opts.budget === undefined ? 'mechcert/prefix-output' : 'mechcert/prefix-budget';
   const certificate: Certificate = {
@@ -167,7 +161,7 @@ export function provePrefix(model: Model, opts: PrefixOptions): ProveResult {
 interface Choice { dec: Case | null; alt: Case | null }
 
 /** Sequences a case proves. */
-const proves = (cs: Case | null, K: number): bigint => (!cs ? 0n : cs.c === 0 ? 1n : binom(K - 1, cs.c) * BigInt(cs.top! + 1) ** BigInt(cs.c));
+const proves = (cs: Case | null, K: number): bigint => (!cs ? 0n : cs.c === 0 ? 1n : binomial(K - 1, cs.c) * BigInt(cs.top! + 1) ** BigInt(cs.c));
 
 /**
  * The cases to certify: every output alternative (no budget), or those that prove the most sequences more than their
