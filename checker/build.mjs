@@ -1,11 +1,15 @@
 // Builds the checker package: plain JavaScript ES modules in dist/, from the TypeScript sources, plus the schema
 // validator, generated here from ../schemas/certificate.schema.json by ajv's standalone code generator so that the
-// installed checker needs no runtime dependency and compiles no schema at start-up. Run: npm run build (in checker/).
+// installed checker needs no runtime dependency and compiles no schema at start-up. dist/command.js, the command
+// line that mechcert-check and the prover's `mechcert check` run, is then replaced by one file holding it and every
+// module it imports (esbuild's bundle of tsc's output: the same code, scope-hoisted, not minified): loading one
+// module instead of about thirty takes about 50 ms off every start. Run: npm run build (in checker/).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { build } from 'esbuild';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -47,5 +51,9 @@ copyFileSync(here('./schema-validator.d.ts'), here('./dist/schema-validator.d.ts
 copyFileSync(here('../schemas/certificate.schema.json'), here('./dist/certificate.schema.json'));
 // The format's prose specification, which the rules' comments cite by section (SPEC §n).
 copyFileSync(here('../schemas/SPEC.md'), here('./dist/SPEC.md'));
+await build({
+  entryPoints: [here('./dist/command.js')], outfile: here('./dist/command.js'), allowOverwrite: true, bundle: true,
+  format: 'esm', platform: 'node', target: 'node20', charset: 'utf8', legalComments: 'none', logLevel: 'warning',
+});
 chmodSync(here('./dist/cli.js'), 0o755);
 console.log('mechcert-checker built in checker/dist');

@@ -8,7 +8,7 @@ const checker = join(root, 'checker');
 const ALLOWED = new Set(['node:crypto', 'node:zlib', 'node:fs', 'node:worker_threads']);
 /** Files that are not part of the installed checker and may import more (build tools, the source-mode worker entry). */
 const TOOLING: Record<string, string[]> = {
-  'checker/build.mjs': ['node:child_process', 'node:module', 'node:url', 'ajv/dist/2020.js', 'ajv/dist/standalone/index.js'],
+  'checker/build.mjs': ['node:child_process', 'node:module', 'node:url', 'ajv/dist/2020.js', 'ajv/dist/standalone/index.js', 'esbuild'],
 };
 
 const sources = (readdirSync(checker, { recursive: true }) as string[])
