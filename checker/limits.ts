@@ -29,8 +29,13 @@ export const MAX_D_HEAD = 1024;
 export const MAX_STEPS = 1024;
 /** Most characters in one rational, mantissa, count or bitmask string. */
 export const MAX_NUMBER_CHARS = 200;
-/** Most fraction bits of an exp table (`fracBits`). */
+/** Most fraction bits of an exp table, an exp grid or a subcubic count's witnesses (`fracBits`). */
 export const MAX_FRAC_BITS = 256;
+/** An exp grid's points z = (base + i)/2^stepBits: at most MAX_GRID_STEP_BITS, and |z| ≤ 2^MAX_GRID_Z_BITS (4096). */
+export const MAX_GRID_STEP_BITS = 16;
+export const MAX_GRID_Z_BITS = 12;
+/** Most columns of a subcubic count's low-rank peel (SPEC §4.6): its work estimate assumes this rank. */
+export const MAX_PEEL_RANK = 4;
 /** Most sequences a brute-force count enumerates (V^K); 2^31 is 2 × the V=64, K=5 case. */
 export const MAX_BRUTE_FORCE_SEQUENCES = 2 ** 31;
 /**

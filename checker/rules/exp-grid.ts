@@ -14,6 +14,7 @@ import type { StepContext } from '../context.js';
 import { ceilShift, parseNatural, type Rational } from '../arith/exact.js';
 import { expBound } from '../arith/exp.js';
 import { ensure, reject } from '../errors.js';
+import { MAX_FRAC_BITS, MAX_GRID_STEP_BITS, MAX_GRID_Z_BITS } from '../limits.js';
 import { ensureWork, expWork } from '../work.js';
 import type { Dy } from './subcubic-linalg.js';
 
@@ -23,17 +24,15 @@ export interface ExpGridStep { id: string; kind: 'exp-grid'; scale: string; base
 export interface ExpGrid { base: number; stepBits: number; fracBits: number; hi: (bigint | null)[] }
 
 const RULE = 'exp-grid';
-/** Largest |z| in score units. */
-const Z_BITS = 12;
 
 export function checkExpGrid(s: ExpGridStep, ctx: StepContext): ExpGrid {
   const r = ctx.resolve('scale', s.scale, 'inv-sqrt-scale');
-  const zCap = 2 ** (Z_BITS + s.stepBits);
-  ensure(s.stepBits <= 16 && s.fracBits <= 256 && Number.isSafeInteger(s.base) && s.hi.length > 0 && Math.abs(s.base) <= zCap && Math.abs(s.base + s.hi.length) <= zCap,
-    ctx.step, RULE, 'grid parameters out of range (stepBits ≤ 16, fracBits ≤ 256, |z| ≤ 4096)');
+  const zCap = 2 ** (MAX_GRID_Z_BITS + s.stepBits);
+  ensure(s.stepBits <= MAX_GRID_STEP_BITS && s.fracBits <= MAX_FRAC_BITS && Number.isSafeInteger(s.base) && s.hi.length > 0 && Math.abs(s.base) <= zCap && Math.abs(s.base + s.hi.length) <= zCap,
+    ctx.step, RULE, `grid parameters out of range (stepBits ≤ ${MAX_GRID_STEP_BITS}, fracBits ≤ ${MAX_FRAC_BITS}, |z| ≤ ${2 ** MAX_GRID_Z_BITS})`);
   const P = s.fracBits + 24;
   // |r·z| ≤ 2·4096 (the scale step bounds r_hi ≤ 2).
-  ensureWork(ctx, RULE, s.hi.length * (expWork(P, Z_BITS + 2) + 4), 'an exp grid');
+  ensureWork(ctx, RULE, s.hi.length * (expWork(P, MAX_GRID_Z_BITS + 2) + 4), 'an exp grid');
   const hi = s.hi.map((h) => (h === null ? null : parseNatural(h) ?? reject(ctx.step, RULE, `bad mantissa ${h}`)));
   hi.forEach((h, i) => { if (h !== null) checkEntry(h, s.base + i, s, r, P, ctx); }); // null: a case citing it is rejected
   return { base: s.base, stepBits: s.stepBits, fracBits: s.fracBits, hi };

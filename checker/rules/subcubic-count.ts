@@ -26,6 +26,7 @@
 import type { StepContext } from '../context.js';
 import { abs, binomial, parseInteger } from '../arith/exact.js';
 import { ensure, reject } from '../errors.js';
+import { MAX_FRAC_BITS, MAX_PEEL_RANK } from '../limits.js';
 import { constant, lin, matmul, rescale, transpose, type Mat } from '../model.js';
 import { ensureWork, matmulWork, pathWork, type Shape } from '../work.js';
 import { gridEntry, type ExpGrid } from './exp-grid.js';
@@ -62,7 +63,7 @@ export function checkSubcubicCount(s: SubcubicCountStep, ctx: StepContext): bigi
   const expP = ctx.resolve('expP', s.expP, 'exp-table');
   ensure(expP.source === 'EQKP', ctx.step, RULE, 'expP must be an exp-table over EQKP');
   const grid = ctx.resolve('grid', s.grid, 'exp-grid');
-  ensure(Number.isSafeInteger(s.fracBits) && s.fracBits >= 0 && s.fracBits <= 256, ctx.step, RULE, 'fracBits out of range');
+  ensure(Number.isSafeInteger(s.fracBits) && s.fracBits >= 0 && s.fracBits <= MAX_FRAC_BITS, ctx.step, RULE, `fracBits out of range (0..${MAX_FRAC_BITS})`);
   const rd = reader(s.fracBits, ctx);
   const v = variantsOf(s, ctx, rd);
   const proved = v && v.directs.flatMap((d) => v.attentions.map((a) => `subcubic/${d}/${a}/${v.error}`));
@@ -130,8 +131,9 @@ function subcubicWork(s: SubcubicCountStep, M: Shape): number {
   w += s.eu.mode === 'factored' ? matmulWork(1, d, V) + 8 * V * d : pathWork(M, 'EU') + 4 * V * V;
   if (s.eqke.mode === 'exact') w += pathWork(M, 'EQKE');
   else {
-    // Four rank-≤4 peels (F_i, then Ẽ's telescoped terms: ≤ 6 chain products each and one V×4×V product) ...
-    w += 4 * (matmulWork(n, 4, n) + 6 * matmulWork(4, n, n) + matmulWork(V, 4, V) + 4 * n * n);
+    // Four peels of rank ≤ R (F_i, then Ẽ's telescoped terms: ≤ 6 chain products each and one V×R×V product) ...
+    const R = MAX_PEEL_RANK;
+    w += 4 * (matmulWork(n, R, n) + 6 * matmulWork(R, n, n) + matmulWork(V, R, V) + 4 * n * n);
     // ... and every chain product a bound may form (F1⋯F_j, F_i⋯F4, row-norm's F4F4ᵀ and L·(F4F4ᵀ)), plus vectors.
     w += matmulWork(V, d, h) + matmulWork(V, h, d) + matmulWork(V, d, V) + matmulWork(d, h, d) + matmulWork(d, d, V)
       + matmulWork(h, d, V) + matmulWork(d, V, d) + matmulWork(V, d, d) + 16 * n * n;
@@ -167,7 +169,7 @@ function factoredAttention(eq: Factored, ctx: StepContext, rd: Reader): { Et: Ma
   const Pl = eq.peels.map((p, i) => {
     if (p === null) return null;
     const rk = p.b.length;
-    ensure(rk >= 1 && rk <= 4, ctx.step, RULE, `peel ${i + 1}: rank must be 1..4`);
+    ensure(rk >= 1 && rk <= MAX_PEEL_RANK, ctx.step, RULE, `peel ${i + 1}: rank must be 1..${MAX_PEEL_RANK}`);
     return { a: rd.wit(p.a, dims[i][0], rk, `peel ${i + 1}.a`), b: rd.wit(p.b, rk, dims[i][1], `peel ${i + 1}.b`) };
   });
   const Fm = X.map((x, i) => { const p = Pl[i]; return p ? lin(x, matmul(p.a, p.b, ops), -1n, ops) : x; });
