@@ -238,41 +238,69 @@ export interface Verified {
   cases: number[];
 }
 
+type Count = { add(n: number): void };
+
 /**
  * Verifies the cases of one max m, in order; returns the cases verified, or throws the rejection of the first case
- * that fails. Cases of different m share nothing, so
- * groups may run on any thread.
+ * that fails. Cases of different m share nothing, so groups may run on any thread.
  */
-export function checkMax(d: CubicData, m: number, cases: CubicItem[], at: string, ops: { add(n: number): void }): Verified {
-  const { V, K, exp, EU, EVOU, PVOU, order, f } = d;
-  const R = 2 ** -f.r;
-  const one = 1n << BigInt(exp);
-  const eE = (q: number, t: number, hi: boolean) => (hi ? d.eEhi : d.eElo)[q * V + t];
-  const eP = (q: number, p: number, hi: boolean) => (hi ? d.ePhi : d.ePlo)[q * K + p];
-  /** Σ eP[q, order[q][i]] over i in [from, to), at the lower or upper end (posMass), or both on the screen (massF). */
-  const posMass = (q: number, from: number, to: number, hi: boolean) => {
-    let s = 0n;
-    for (let i = from; i < to; i++) s += eP(q, order[q][i], hi);
-    return s;
-  };
-  const massF = (q: number, from: number, to: number): [number, number] => {
-    let [lo, hi] = [0, 0];
-    for (let i = from; i < to; i++) [lo, hi] = [lo + f.ePd[q * K + order[q][i]], hi + f.ePu[q * K + order[q][i]]];
-    return [lo, hi];
-  };
-  /** Row i of a per-max table, formed on first use: the exact tables are needed only where the screen does not decide. */
-  const memo = <T>(g: (i: number) => T) => {
-    const rows = new Map<number, T>();
-    return (i: number) => rows.get(i) ?? rows.set(i, g(i)).get(i)!;
-  };
+export function checkMax(d: CubicData, m: number, cases: CubicItem[], at: string, ops: Count): Verified {
+  const mt = maxTables(d, m, ops);
+  const verified: Verified = { cases: [] };
+  for (const cs of cases) {
+    const s = caseSums(d, mt, cs);
+    if (cs.c === 0 && cs.q === m) checkAllMax(d, mt, cs, s, at, ops);
+    else if (cs.c === 0) checkNoFill(d, mt, cs, s, at, ops);
+    else checkFill(d, mt, cs, s, at, ops);
+    verified.cases.push(cs.i);
+  }
+  return verified;
+}
+
+/** A function of i computed on first use and kept: the exact tables are needed only where the screen does not decide. */
+function memo<T>(g: (i: number) => T): (i: number) => T {
+  const rows = new Map<number, T>();
+  return (i) => rows.get(i) ?? rows.set(i, g(i)).get(i)!;
+}
+
+/** A value computed on first use (the exact sums' operands, needed only where the screen does not decide). */
+const once = <T>(g: () => T) => memo(g).bind(null, 0);
+
+/** eP[q, p] at its upper or lower end. */
+const eP = (d: CubicData, q: number, p: number, hi: boolean) => (hi ? d.ePhi : d.ePlo)[q * d.K + p];
+
+/** Σ eP[q, order[q][i]] over i in [from, to), at the lower or upper end. */
+function posMass(d: CubicData, q: number, from: number, to: number, hi: boolean): bigint {
+  let s = 0n;
+  for (let i = from; i < to; i++) s += eP(d, q, d.order[q][i], hi);
+  return s;
+}
+
+/** posMass on the screen: [lower end rounded down, upper end rounded up], over 2^ρ. */
+function massF(d: CubicData, q: number, from: number, to: number): [number, number] {
+  const { K, order, f } = d;
+  let [lo, hi] = [0, 0];
+  for (let i = from; i < to; i++) [lo, hi] = [lo + f.ePd[q * K + order[q][i]], hi + f.ePu[q * K + order[q][i]]];
+  return [lo, hi];
+}
+
+/** sel(coefficient)·weight·coefficient, exactly and on the screen. */
+const term = (cf: bigint, w: { lo: bigint; hi: bigint }) => cf * (cf >= 0n ? w.hi : w.lo);
+const termF = (cf: number, w: number[]) => cf * (cf >= 0 ? w[1] : w[0]);
+
+/**
+ * The tables of one max m: the exact centred paths EUm(q, x) = EU_m[q,x], EVm(t, x) = EVOU_m[t,x],
+ * PVm(p, x) = PVOU_m[p,x], with pmax(x, K) = P*[x], pmax(x, K − 1) = P°[x] and W[t], entry by entry; the screen's
+ * centred paths (rounded up), P*, W, P° and PQ for every row; EQKE's rows q scaled for the screen (screenRow).
+ */
+function maxTables(d: CubicData, m: number, ops: Count) {
+  const { V, K, EU, EVOU, PVOU, f } = d;
   const maxOverX = (g: (x: number) => number) => {
     let best = -Infinity;
     for (let x = 0; x < V; x++) if (x !== m) best = Math.max(best, g(x));
     return best;
   };
   const rowMax = (rows: Float64Array[], x: number) => rows.reduce((a, row) => Math.max(a, row[x]), -Infinity);
-  // Exact centred paths, entry by entry: EUm(q, x) = EU_m[q,x], EVm(t, x) = EVOU_m[t,x], PVm(p, x) = PVOU_m[p,x];
-  // pmax(x, K) = P*[x], pmax(x, K − 1) = P°[x].
   const [EUm, EVm, PVm] = [EU, EVOU, PVOU].map((M) => (r: number, x: number) => M[r * V + x] - M[r * V + m]);
   const pmax = (x: number, n: number) => {
     let a = PVm(0, x);
@@ -294,8 +322,6 @@ export function checkMax(d: CubicData, m: number, cases: CubicItem[], at: string
     }
     return best!;
   };
-  const W = memo((t) => exactMax((x) => EVF[t][x] + PstarF[x], (x) => EVm(t, x) + pmax(x, K)));
-  // The screen's centred paths (rounded up), P*, W, and for the joint form P° and PQ, formed for every row.
   const centredF = (Mu: Float64Array, Md: Float64Array, rows: number) => Array.from({ length: rows }, (_, r) => {
     const out = new Float64Array(V);
     for (let x = 0; x < V; x++) out[x] = Mu[r * V + x] - Md[r * V + m];
@@ -305,141 +331,175 @@ export function checkMax(d: CubicData, m: number, cases: CubicItem[], at: string
   const PstarF = Array.from({ length: V }, (_, x) => rowMax(PVF, x));
   const WF = Array.from({ length: m + 1 }, (_, t) => maxOverX((x) => EVF[t][x] + PstarF[x]));
   ops.add(2 * K * V + 3 * (m + 1) * V);
-  // Joint form: P°[x] = max over the non-query positions, PQ[x] = the query position (counted on first use).
-  const PnonF = Array.from({ length: V }, (_, x) => rowMax(PVF.slice(0, K - 1), x));
-  const PqF = PVF[K - 1];
-  let jointCounted = false;
-  /** EQKE row q over the tokens t ≤ m, scaled by 2^−σ (max to about EB bits) and rounded up and down: exact integers. */
-  const screenRow = memo((q: number) => {
-    let top = 0;
-    for (let t = 0; t <= m; t++) top = Math.max(top, f.eEu[q * V + t]);
-    const sc = 2 ** -Math.max(0, Math.ceil(Math.log2(top)) - EB);
-    const [eu, ed] = [new Float64Array(m + 1), new Float64Array(m + 1)];
-    for (let t = 0; t <= m; t++) {
-      eu[t] = Math.ceil(f.eEu[q * V + t] * sc);
-      ed[t] = Math.floor(f.eEd[q * V + t] * sc);
-    }
-    return { eu, ed, ok: eu.every((w) => w <= 2 ** EB) };
-  });
-  /** A value computed on first use (the exact sums' operands, needed only where the screen does not decide). */
-  const once = <T>(g: () => T) => memo(g).bind(null, 0);
+  return {
+    m, maxOverX, EUm, EVm, PVm, pmax, exactMax, EUF, EVF, PstarF, WF,
+    W: memo((t) => exactMax((x) => EVF[t][x] + PstarF[x], (x) => EVm(t, x) + pmax(x, K))),
+    // Joint form: P°[x] = max over the non-query positions, PQ[x] = the query position (counted on first use).
+    PnonF: Array.from({ length: V }, (_, x) => rowMax(PVF.slice(0, K - 1), x)),
+    PqF: PVF[K - 1],
+    jointCounted: false,
+    /** EQKE row q over the tokens t ≤ m, scaled by 2^−σ (max to about EB bits) and rounded up and down: exact integers. */
+    screenRow: memo((q: number) => {
+      let top = 0;
+      for (let t = 0; t <= m; t++) top = Math.max(top, f.eEu[q * V + t]);
+      const sc = 2 ** -Math.max(0, Math.ceil(Math.log2(top)) - EB);
+      const [eu, ed] = [new Float64Array(m + 1), new Float64Array(m + 1)];
+      for (let t = 0; t <= m; t++) {
+        eu[t] = Math.ceil(f.eEu[q * V + t] * sc);
+        ed[t] = Math.floor(f.eEd[q * V + t] * sc);
+      }
+      return { eu, ed, ok: eu.every((w) => w <= 2 ** EB) };
+    }),
+  };
+}
 
-  const verified: Verified = { cases: [] };
-  for (const cs of cases) {
-    const { q, c, b } = cs;
-    const where = `case (q=${q}, m=${m}, c=${c})`;
-    // (v/2^exp − b)·(b.q·2^exp): the coefficient of a slot, scaled by a positive constant.
-    const bOne = b.p * one;
-    const coef = (v: bigint) => v * b.q - bOne;
-    /** The weight eE[q,t]·mass at its upper and lower ends. */
-    const weight = (t: number, massLo: bigint, massHi: bigint) => ({ lo: eE(q, t, false) * massLo, hi: eE(q, t, true) * massHi });
-    /** sel(coefficient)·weight·coefficient. */
-    const term = (cf: bigint, w: { lo: bigint; hi: bigint }) => cf * (cf >= 0n ? w.hi : w.lo);
-    // The screen: nb = −b·2^(exp−s) rounded up (NaN, deciding nothing, beyond its bound), coefF(v⁺) ≥ the coefficient
-    // over b.q·2^s, weightF: [lo, hi] over 2^(σ + ρ + r), rounded down and up.
-    const { eu, ed, ok } = screenRow(q);
-    const nb0 = ceilDiv(-b.p << BigInt(Math.max(0, exp - f.s)), b.q << BigInt(Math.max(0, f.s - exp)));
-    const nb = ok && nb0 <= NB ? Number(nb0) : NaN;
-    const coefF = (v: number) => v + nb;
-    const weightF = (t: number, lo: number, hi: number) => [Math.floor(ed[t] * lo * R), Math.ceil(eu[t] * hi * R)];
-    const termF = (cf: number, w: number[]) => cf * (cf >= 0 ? w[1] : w[0]);
-    const EUqF = EUF[q];
-    const wqF = weightF(q, f.ePd[q * K + K - 1], f.ePu[q * K + K - 1]);
-    if (c === 0 && q === m) {
-      // coef is increasing in v (b.q > 0), so the largest coefficient is that of the largest v.
-      ops.add(5 * V);
-      ensure(coefF(maxOverX((x) => EUqF[x] + EVF[m][x] + PstarF[x])) <= 0 || coef(exactMax((x) => EUqF[x] + EVF[m][x] + PstarF[x], (x) => EUm(q, x) + EVm(m, x) + pmax(x, K))) <= 0n,
-        at, RULE, () => `${where}: max_x (EU_m + EVOU_m + P*)[x] exceeds the bound ${cs.bound}`);
-    } else if (c === 0) {
-      ops.add(2 * (K - 1));
-      const wmF = weightF(m, ...massF(q, 0, K - 1));
-      const w = once(() => [weight(m, posMass(q, 0, K - 1, false), posMass(q, 0, K - 1, true)), weight(q, eP(q, K - 1, false), eP(q, K - 1, true))]);
-      for (let x = 0; x < V; x++) {
-        if (x === m) continue;
-        const baseF = EUqF[x] + PstarF[x];
-        ops.add(16);
-        if (termF(coefF(baseF + EVF[m][x]), wmF) + termF(coefF(baseF + EVF[q][x]), wqF) <= 0) continue;
-        const base = EUm(q, x) + pmax(x, K);
-        ensure(term(coef(base + EVm(m, x)), w()[0]) + term(coef(base + EVm(q, x)), w()[1]) <= 0n,
-          at, RULE, () => `${where}: the weighted logit gap of output ${x} is not below the bound ${cs.bound}`);
-      }
-    } else {
-      const good = bits(cs.good!);
-      const joint = cs.joint === undefined ? [] : bits(cs.joint);
-      const decoupled = good.filter((k) => !joint.includes(k));
-      ops.add(2 * (K - 1));
-      const UqF = maxOverX((x) => EUqF[x]);
-      const [tLo, tHi] = massF(q, 0, K - 1);
-      const queryF = termF(coefF(UqF + WF[q]), wqF);
-      const cmF = coefF(UqF + WF[m]);
-      const cfKF = decoupled.map((k) => coefF(UqF + WF[k]));
-      // Joint form, per output: the query slot's term, the m and joint slots' coefficients.
-      const JF = joint.length === 0 ? null : {
-        q: EUqF.map((v, x) => (x === m ? 0 : termF(coefF(v + PqF[x] + EVF[q][x]), wqF))),
-        m: EUqF.map((v, x) => coefF(v + PnonF[x] + EVF[m][x])),
-        k: joint.map((k) => EUqF.map((v, x) => coefF(v + PnonF[x] + EVF[k][x]))),
-      };
-      // The exact operands: layout-independent coefficients (decoupled per good token; joint per output for the
-      // query, m and joint slots), formed on first use.
-      const E = once(() => {
-        const Uq = exactMax((x) => EUqF[x], (x) => EUm(q, x));
-        const wq = weight(q, eP(q, K - 1, false), eP(q, K - 1, true));
-        return { Uq, wq, tot: [posMass(q, 0, K - 1, false), posMass(q, 0, K - 1, true)], query: term(coef(Uq + W(q)), wq), cm: coef(Uq + W(m)) };
-      });
-      const nM = K - 1 - c;
-      // Layout A: m on the first nM positions of positionOrder[q]; layout B: m on the last nM.
-      for (const [mFrom, mTo] of [[0, nM], [c, K - 1]]) {
-        const layout = () => `m on positions [${order[q].slice(mFrom, mTo)}]`;
-        ops.add(2 * nM);
-        const [mLoF, mHiF] = massF(q, mFrom, mTo);
-        const [kLoF, kHiF] = [tLo - mLoF, tHi - mHiF];
-        const L = once(() => {
-          const e = E();
-          const [mLo, mHi] = [posMass(q, mFrom, mTo, false), posMass(q, mFrom, mTo, true)];
-          const wm = weight(m, mLo, mHi);
-          const [kLo, kHi] = [e.tot[0] - mLo, e.tot[1] - mHi];
-          return { wm, kLo, kHi, fixed: e.query + term(e.cm, wm) };
-        });
-        // The exact joint sum for token k and output x: the query, m and k slots' terms.
-        const jointSum = (k: number, x: number) => {
-          const v = EUm(q, x) + pmax(x, K - 1);
-          const query = term(coef(EUm(q, x) + PVm(K - 1, x) + EVm(q, x)), E().wq);
-          return query + term(coef(v + EVm(m, x)), L().wm) + term(coef(v + EVm(k, x)), weight(k, L().kLo, L().kHi));
-        };
-        const wmF = weightF(m, mLoF, mHiF);
-        const fixedF = queryF + termF(cmF, wmF);
-        ops.add(3 * V + 12);
-        for (let i = 0; i < decoupled.length; i++) {
-          const k = decoupled[i];
-          ops.add(8);
-          const cf = cfKF[i];
-          if (fixedF + cf * (cf >= 0 ? Math.ceil(eu[k] * kHiF * R) : Math.floor(ed[k] * kLoF * R)) <= 0) continue;
-          ensure(L().fixed + term(coef(E().Uq + W(k)), weight(k, L().kLo, L().kHi)) <= 0n, at, RULE,
-            () => `${where}: token k=${k} with ${layout()} is not below the bound ${cs.bound}`);
-        }
-        if (!JF) continue;
-        // Joint form: per output x, the query and m slots' terms, then each joint token's.
-        if (!jointCounted) ops.add(2 * K * V);
-        jointCounted = true;
-        // The query and m slots' terms per output, formed once per layout.
-        const fixedXF = JF.m.map((cf, x) => JF.q[x] + termF(cf, wmF));
-        ops.add(16 * V);
-        for (let j = 0; j < joint.length; j++) {
-          const [k, cfs] = [joint[j], JF.k[j]];
-          const wkF = weightF(k, kLoF, kHiF);
-          for (let x = 0; x < V; x++) {
-            if (x === m) continue;
-            ops.add(8);
-            if (fixedXF[x] + termF(cfs[x], wkF) <= 0) continue;
-            ensure(jointSum(k, x) <= 0n, at, RULE,
-              () => `${where}: token k=${k} (joint) with ${layout()}: output ${x} is not below the bound ${cs.bound}`);
-          }
-        }
-      }
-    }
-    verified.cases.push(cs.i);
+type MaxTables = ReturnType<typeof maxTables>;
+
+/**
+ * A case's sums. Exact: coef(v) = (v/2^exp − b)·(b.q·2^exp), a slot's coefficient scaled by a positive constant, and
+ * weight(t, …) = eE[q,t]·mass at both ends. Screen: nb = −b·2^(exp−s) rounded up (NaN, deciding nothing, beyond its
+ * bound), coefF(v⁺) ≥ the coefficient over b.q·2^s, weightF: [lo, hi] over 2^(σ + ρ + r), rounded down and up.
+ */
+function caseSums(d: CubicData, mt: MaxTables, cs: CubicItem) {
+  const { V, K, exp, f } = d;
+  const { q, b } = cs;
+  const bOne = b.p << BigInt(exp);
+  const R = 2 ** -f.r;
+  const { eu, ed, ok } = mt.screenRow(q);
+  const nb0 = ceilDiv(-b.p << BigInt(Math.max(0, exp - f.s)), b.q << BigInt(Math.max(0, f.s - exp)));
+  const nb = ok && nb0 <= NB ? Number(nb0) : NaN;
+  const weightF = (t: number, lo: number, hi: number) => [Math.floor(ed[t] * lo * R), Math.ceil(eu[t] * hi * R)];
+  return {
+    where: `case (q=${q}, m=${mt.m}, c=${cs.c})`, R, eu, ed, weightF,
+    coef: (v: bigint) => v * b.q - bOne,
+    weight: (t: number, massLo: bigint, massHi: bigint) => ({ lo: d.eElo[q * V + t] * massLo, hi: d.eEhi[q * V + t] * massHi }),
+    coefF: (v: number) => v + nb,
+    /** The query slot's screen weight. */
+    wqF: weightF(q, f.ePd[q * K + K - 1], f.ePu[q * K + K - 1]),
+  };
+}
+
+type CaseSums = ReturnType<typeof caseSums>;
+
+/** c = 0, q = m: coef is increasing in v (b.q > 0), so the largest coefficient is that of the largest v. */
+function checkAllMax(d: CubicData, mt: MaxTables, cs: CubicItem, s: CaseSums, at: string, ops: Count): void {
+  const { K } = d;
+  const { m, EUF, EVF, PstarF } = mt;
+  const q = cs.q;
+  const hi = (x: number) => EUF[q][x] + EVF[m][x] + PstarF[x];
+  ops.add(5 * d.V);
+  ensure(s.coefF(mt.maxOverX(hi)) <= 0 || s.coef(mt.exactMax(hi, (x) => mt.EUm(q, x) + mt.EVm(m, x) + mt.pmax(x, K))) <= 0n,
+    at, RULE, () => `${s.where}: max_x (EU_m + EVOU_m + P*)[x] exceeds the bound ${cs.bound}`);
+}
+
+/** c = 0, q < m: every non-query slot holds m; per output x, the m slots' and the query slot's terms. */
+function checkNoFill(d: CubicData, mt: MaxTables, cs: CubicItem, s: CaseSums, at: string, ops: Count): void {
+  const { V, K } = d;
+  const { m, EUF, EVF, PstarF } = mt;
+  const q = cs.q;
+  ops.add(2 * (K - 1));
+  const wmF = s.weightF(m, ...massF(d, q, 0, K - 1));
+  const w = once(() => [s.weight(m, posMass(d, q, 0, K - 1, false), posMass(d, q, 0, K - 1, true)), s.weight(q, eP(d, q, K - 1, false), eP(d, q, K - 1, true))]);
+  for (let x = 0; x < V; x++) {
+    if (x === m) continue;
+    const baseF = EUF[q][x] + PstarF[x];
+    ops.add(16);
+    if (termF(s.coefF(baseF + EVF[m][x]), wmF) + termF(s.coefF(baseF + EVF[q][x]), s.wqF) <= 0) continue;
+    const base = mt.EUm(q, x) + mt.pmax(x, K);
+    ensure(term(s.coef(base + mt.EVm(m, x)), w()[0]) + term(s.coef(base + mt.EVm(q, x)), w()[1]) <= 0n,
+      at, RULE, () => `${s.where}: the weighted logit gap of output ${x} is not below the bound ${cs.bound}`);
   }
-  return verified;
+}
+
+/** c ≥ 1: every good token, in its form (decoupled or joint), at both extreme layouts. */
+function checkFill(d: CubicData, mt: MaxTables, cs: CubicItem, s: CaseSums, at: string, ops: Count): void {
+  const { K } = d;
+  const { m, EUF, EVF, PnonF, PqF, WF } = mt;
+  const { q, c } = cs;
+  const good = bits(cs.good!);
+  const joint = cs.joint === undefined ? [] : bits(cs.joint);
+  const decoupled = good.filter((k) => !joint.includes(k));
+  ops.add(2 * (K - 1));
+  const EUqF = EUF[q];
+  const UqF = mt.maxOverX((x) => EUqF[x]);
+  const fill: Fill = {
+    q, c, decoupled, joint, tot: massF(d, q, 0, K - 1), queryF: termF(s.coefF(UqF + WF[q]), s.wqF), cmF: s.coefF(UqF + WF[m]),
+    cfKF: decoupled.map((k) => s.coefF(UqF + WF[k])),
+    // Joint form, per output: the query slot's term, the m and joint slots' coefficients.
+    JF: joint.length === 0 ? null : {
+      q: EUqF.map((v, x) => (x === m ? 0 : termF(s.coefF(v + PqF[x] + EVF[q][x]), s.wqF))),
+      m: EUqF.map((v, x) => s.coefF(v + PnonF[x] + EVF[m][x])),
+      k: joint.map((k) => EUqF.map((v, x) => s.coefF(v + PnonF[x] + EVF[k][x]))),
+    },
+    // The exact operands: layout-independent coefficients, formed on first use.
+    E: once(() => {
+      const Uq = mt.exactMax((x) => EUqF[x], (x) => mt.EUm(q, x));
+      const wq = s.weight(q, eP(d, q, K - 1, false), eP(d, q, K - 1, true));
+      return { Uq, wq, tot: [posMass(d, q, 0, K - 1, false), posMass(d, q, 0, K - 1, true)], query: term(s.coef(Uq + mt.W(q)), wq), cm: s.coef(Uq + mt.W(m)) };
+    }),
+  };
+  // Layout A: m on the first K−1−c positions of positionOrder[q]; layout B: m on the last K−1−c.
+  checkLayout(d, mt, cs, s, fill, 0, K - 1 - c, at, ops);
+  checkLayout(d, mt, cs, s, fill, c, K - 1, at, ops);
+}
+
+/** What checkFill's layouts share. */
+interface Fill {
+  q: number; c: number; decoupled: number[]; joint: number[]; tot: [number, number]; queryF: number; cmF: number; cfKF: number[];
+  JF: { q: Float64Array; m: Float64Array; k: Float64Array[] } | null;
+  E: () => { Uq: bigint; wq: { lo: bigint; hi: bigint }; tot: bigint[]; query: bigint; cm: bigint };
+}
+
+/** One layout of a fill (m on positionOrder[q][mFrom..mTo)): the decoupled tokens, then the joint ones per output. */
+function checkLayout(d: CubicData, mt: MaxTables, cs: CubicItem, s: CaseSums, fl: Fill, mFrom: number, mTo: number, at: string, ops: Count): void {
+  const { V, order } = d;
+  const { m } = mt;
+  const { q, E } = fl;
+  const layout = () => `m on positions [${order[q].slice(mFrom, mTo)}]`;
+  ops.add(2 * (mTo - mFrom));
+  const [mLoF, mHiF] = massF(d, q, mFrom, mTo);
+  const [kLoF, kHiF] = [fl.tot[0] - mLoF, fl.tot[1] - mHiF];
+  const L = once(() => {
+    const [mLo, mHi] = [posMass(d, q, mFrom, mTo, false), posMass(d, q, mFrom, mTo, true)];
+    const wm = s.weight(m, mLo, mHi);
+    const [kLo, kHi] = [E().tot[0] - mLo, E().tot[1] - mHi];
+    return { wm, kLo, kHi, fixed: E().query + term(E().cm, wm) };
+  });
+  const wmF = s.weightF(m, mLoF, mHiF);
+  const fixedF = fl.queryF + termF(fl.cmF, wmF);
+  ops.add(3 * V + 12);
+  for (let i = 0; i < fl.decoupled.length; i++) {
+    const k = fl.decoupled[i];
+    ops.add(8);
+    const cf = fl.cfKF[i];
+    if (fixedF + cf * (cf >= 0 ? Math.ceil(s.eu[k] * kHiF * s.R) : Math.floor(s.ed[k] * kLoF * s.R)) <= 0) continue;
+    ensure(L().fixed + term(s.coef(E().Uq + mt.W(k)), s.weight(k, L().kLo, L().kHi)) <= 0n, at, RULE,
+      () => `${s.where}: token k=${k} with ${layout()} is not below the bound ${cs.bound}`);
+  }
+  if (!fl.JF) return;
+  const JF = fl.JF;
+  if (!mt.jointCounted) ops.add(2 * d.K * V);
+  mt.jointCounted = true;
+  // The exact joint sum for token k and output x: the query, m and k slots' terms.
+  const jointSum = (k: number, x: number) => {
+    const v = mt.EUm(q, x) + mt.pmax(x, d.K - 1);
+    const query = term(s.coef(mt.EUm(q, x) + mt.PVm(d.K - 1, x) + mt.EVm(q, x)), E().wq);
+    return query + term(s.coef(v + mt.EVm(m, x)), L().wm) + term(s.coef(v + mt.EVm(k, x)), s.weight(k, L().kLo, L().kHi));
+  };
+  // The query and m slots' terms per output, then each joint token's.
+  const fixedXF = JF.m.map((cf, x) => JF.q[x] + termF(cf, wmF));
+  ops.add(16 * V);
+  for (let j = 0; j < fl.joint.length; j++) {
+    const [k, cfs] = [fl.joint[j], JF.k[j]];
+    const wkF = s.weightF(k, kLoF, kHiF);
+    for (let x = 0; x < V; x++) {
+      if (x === m) continue;
+      ops.add(8);
+      if (fixedXF[x] + termF(cfs[x], wkF) <= 0) continue;
+      ensure(jointSum(k, x) <= 0n, at, RULE,
+        () => `${s.where}: token k=${k} (joint) with ${layout()}: output ${x} is not below the bound ${cs.bound}`);
+    }
+  }
 }
 
 /**
