@@ -163,13 +163,34 @@ export function checkVisited(m: number, q: number, K: number, visited: number, a
   ensure(BigInt(visited) === expected, at, RULE, `coverage: (m=${m}, q=${q}) visited ${visited} sequences, expected ${expected}`);
 }
 
+type Count = { add(n: number): void };
+
 /**
  * The sequences with max m: every query q ≤ m, every non-query layout over [0, m] with at least one m when q < m.
  * Returns how many were proved correct and how many were visited (each (m, q) checked against its size here); the
  * coverage of all of 0..V−1 is the caller's check.
  */
-export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n: number): void }): { good: bigint; visited: bigint } {
-  const { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo } = d;
+export function countMax(d: BruteForceData, m: number, at: string, ops: Count): { good: bigint; visited: bigint } {
+  const mc = maxCoefficients(d, m, at, ops);
+  const ws = workSpace(d, m + 1);
+  let counted = 0n;
+  let visitedAll = 0n;
+  let slowAll = 0;
+  for (let q = 0; q <= m; q++) {
+    queryTables(d, mc, q, ws, at, ops);
+    const r = countQuery(d, mc, q, ws, slowAll, at);
+    ops.add(r.fastOps + r.slowOps);
+    slowAll += r.slowOps;
+    checkVisited(m, q, d.K, r.visited, at);
+    visitedAll += BigInt(r.visited);
+    counted += BigInt(r.good);
+  }
+  return { good: counted, visited: visitedAll };
+}
+
+/** Per max m: its share of the slow-path budget, the exact centred coefficients, and their roundings up and down. */
+function maxCoefficients(d: BruteForceData, m: number, at: string, ops: Count) {
+  const { V, K, CB, EU, EVOU, PVOU } = d;
   const n = m + 1;
   // This max's share of the slow-path budget L: its sequences' fraction of L, plus the fallback for two outputs of
   // each of its sequences (12K each) up to L/V in all. Near-ties concentrate on small maxima, whose fraction of L is
@@ -177,7 +198,6 @@ export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n:
   // still stops at its first maxima. The share depends on m alone, never on the threads; the shares sum to ≤ 2L.
   const seqs = n ** K - m ** K;
   const slowBudget = Math.floor(d.slowBudget * (seqs / V ** K)) + Math.min(Math.floor(d.slowBudget / V), 12 * K * seqs);
-  let slowAll = 0;
   // Exact centred coefficients: cEU[q·V+x] (q ≤ m), cEV[t·V+x] (t ≤ m), cPV[p·V+x].
   const centre = (M: bigint[], rows: number, shift = 0n) => {
     const out: bigint[] = new Array(rows * V);
@@ -205,168 +225,190 @@ export function countMax(d: BruteForceData, m: number, at: string, ops: { add(n:
   const big = (xs: Float64Array) => xs.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
   ensure(big(euU) + big(evU) + big(pvU) <= 2 ** CB && big(euD) + big(evD) + big(pvD) <= 2 ** CB, at, RULE,
     `magnitude guard: rounded coefficients for m=${m} exceed 2^${CB}`);
+  return { m, n, slowBudget, cEU, cEV, cPV, euU, euD, evU, evD, pvU, pvD };
+}
 
-  // Work space reused across queries: weights, slot terms, suffix bounds and prefix sums per depth.
+type MaxCoefficients = ReturnType<typeof maxCoefficients>;
+
+/** Work space reused across the queries of one max (n = m + 1 tokens): every table queryTables fills. */
+function workSpace(d: BruteForceData, n: number) {
+  const { V, K } = d;
   const [whU, whD, wlU, wlD] = Array.from({ length: 4 }, () => new Float64Array(n * K));
-  const T = new Float64Array((K - 1) * n * V);
-  const rest = Array.from({ length: K }, () => new Float64Array(V));
-  const accs = Array.from({ length: K }, () => new Float64Array(V));
-  const tok = new Int32Array(K);
-  const [Fr, Fm] = [new Float64Array(n * V), new Float64Array(n * V)];
-  let counted = 0n;
-  let visitedAll = 0n;
-  for (let q = 0; q <= m; q++) {
-    // Scaled weights for tokens t ≤ m at every position, index t·K + p.
-    let wmax = 0n;
-    for (let i = q * V * K, end = i + n * K; i < end; i++) if (wHi[i] > wmax) wmax = wHi[i];
-    const u = Math.max(0, bitLength(wmax) - WB);
-    const [uB, uMask] = [BigInt(u), (1n << BigInt(u)) - 1n];
-    roundBoth(wHi, q * V * K, (q * V + n) * K, uB, uMask, whD, whU);
-    roundBoth(wLo, q * V * K, (q * V + n) * K, uB, uMask, wlD, wlU);
-    ops.add(5 * n * K);
-    ensure(whU.every((w) => w <= 2 ** WB) && wlU.every((w) => w <= 2 ** WB), at, RULE,
-      `magnitude guard: scaled weights for (m=${m}, q=${q}) exceed 2^${WB}`);
+  return {
+    /** Scaled weights for tokens t ≤ m at every position, index t·K + p: hi and lo ends, each rounded up and down. */
+    whU, whD, wlU, wlD,
+    /** T[(p·n + t)·V + x]: the upper term of slot (t, p) for output x. */
+    T: new Float64Array((K - 1) * n * V),
+    /** rest[d][x] = Σ_{d ≤ p ≤ K−2} max_{t ≤ m} T[p][t][x] (rest[K−1] = 0). */
+    rest: Array.from({ length: K }, () => new Float64Array(V)),
+    /** accs[d]: the upper sums of the prefix through position d − 1 (accs[0]: the query slot alone). */
+    accs: Array.from({ length: K }, () => new Float64Array(V)),
+    /** The sequence being visited. */
+    tok: new Int32Array(K),
+    /** Fused last two positions: slot t at K−3 plus rest[K−2] (Fr), or plus the slot m at K−2 (Fm). */
+    Fr: new Float64Array(n * V),
+    Fm: new Float64Array(n * V),
+  };
+}
 
-    // T[(p·n + t)·V + x]: the upper term of slot (t, p) for output x; acc0: the query slot (t = q, p = K − 1).
-    for (let p = 0; p < K - 1; p++) {
-      for (let t = 0; t < n; t++) {
-        const hi = whU[t * K + p], lo = wlD[t * K + p];
-        for (let x = 0; x < V; x++) {
-          const C = euU[q * V + x] + evU[t * V + x] + pvU[p * V + x];
-          T[(p * n + t) * V + x] = C >= 0 ? C * hi : C * lo;
-        }
-      }
-    }
-    const acc0 = accs[0];
-    for (let x = 0; x < V; x++) {
-      const C = euU[q * V + x] + evU[q * V + x] + pvU[(K - 1) * V + x];
-      acc0[x] = C >= 0 ? C * whU[q * K + K - 1] : C * wlD[q * K + K - 1];
-    }
-    ops.add(4 * K * n * V);
+type WorkSpace = ReturnType<typeof workSpace>;
 
-    tok[K - 1] = q;
-    /** T⁻ for output x on the sequence in tok (scaled integers, exact as above). */
-    const lower = (x: number) => {
-      let sum = 0;
-      for (let p = 0; p < K; p++) {
-        const t = tok[p];
-        const C = euD[q * V + x] + evD[t * V + x] + pvD[p * V + x];
-        sum += C >= 0 ? C * whD[t * K + p] : C * wlU[t * K + p];
-      }
-      return sum;
-    };
-    /** T_x exactly, in BigInt. */
-    const exact = (x: number) => {
-      let sum = 0n;
-      for (let p = 0; p < K; p++) {
-        const t = tok[p];
-        const C = cEU[q * V + x] + cEV[t * V + x] + cPV[p * V + x];
-        sum += C * (C >= 0n ? wHi : wLo)[(q * V + t) * K + p];
-      }
-      return sum;
-    };
-
-    // rest[d][x] = Σ_{d ≤ p ≤ K−2} max_{t ≤ m} T[p][t][x]: acc[x] + rest[d][x] < 0 for all x ≠ m proves every
-    // completion of positions d..K−2 at once (each of its T⁺ sums is at most that; same K-term magnitude bound).
-    for (let d = K - 2; d >= 0; d--) {
+/** Fills the work space for query q: the scaled weights (guarded), the slot terms, the query slot, rest, the fused tables. */
+function queryTables(d: BruteForceData, mc: MaxCoefficients, q: number, ws: WorkSpace, at: string, ops: Count): void {
+  const { V, K, WB, wHi, wLo } = d;
+  const { m, n, euU, evU, pvU } = mc;
+  const { whU, whD, wlU, wlD, T, rest } = ws;
+  let wmax = 0n;
+  for (let i = q * V * K, end = i + n * K; i < end; i++) if (wHi[i] > wmax) wmax = wHi[i];
+  const u = Math.max(0, bitLength(wmax) - WB);
+  const [uB, uMask] = [BigInt(u), (1n << BigInt(u)) - 1n];
+  roundBoth(wHi, q * V * K, (q * V + n) * K, uB, uMask, whD, whU);
+  roundBoth(wLo, q * V * K, (q * V + n) * K, uB, uMask, wlD, wlU);
+  ops.add(5 * n * K);
+  ensure(whU.every((w) => w <= 2 ** WB) && wlU.every((w) => w <= 2 ** WB), at, RULE,
+    `magnitude guard: scaled weights for (m=${m}, q=${q}) exceed 2^${WB}`);
+  for (let p = 0; p < K - 1; p++) {
+    for (let t = 0; t < n; t++) {
+      const hi = whU[t * K + p], lo = wlD[t * K + p];
       for (let x = 0; x < V; x++) {
-        let best = T[d * n * V + x];
-        for (let t = 1; t < n; t++) best = Math.max(best, T[(d * n + t) * V + x]);
-        rest[d][x] = rest[d + 1][x] + best;
+        const C = euU[q * V + x] + evU[t * V + x] + pvU[p * V + x];
+        T[(p * n + t) * V + x] = C >= 0 ? C * hi : C * lo;
       }
     }
-    ops.add(2 * K * n * V);
-    // Fused last two positions for a prefix whose last position can only be m: slot t at K−3 plus rest[K−2], or
-    // plus the slot m at K−2 (partial sums of at most K terms, so exact under the same bound).
-    for (let t = 0; K >= 3 && t < n; t++) {
-      for (let x = 0; x < V; x++) {
-        Fr[t * V + x] = T[((K - 3) * n + t) * V + x] + rest[K - 2][x];
-        Fm[t * V + x] = T[((K - 3) * n + t) * V + x] + T[((K - 2) * n + m) * V + x];
-      }
-    }
-
-    let good = 0;
-    let visited = 0;
-    let fastOps = 0;
-    let slowOps = 0;
-    /** The first output x ≥ x0, x ≠ m, with acc[x] + B[row + x] ≥ 0, or V if none. */
-    const firstFail = (acc: Float64Array, B: Float64Array, row: number, x0: number): number => {
-      let x = x0;
-      while (x < m && acc[x] + B[row + x] < 0) x++;
-      if (x < m) return x;
-      x = Math.max(x, m + 1);
-      while (x < V && acc[x] + B[row + x] < 0) x++;
-      return x;
-    };
-    /** The sequence in tok, whose T⁺ sums are acc[x] + B[row + x]; outputs below x0 are known to pass. */
-    const leaf = (acc: Float64Array, B: Float64Array, row: number, x0: number): void => {
-      visited++;
-      let x = firstFail(acc, B, row, x0);
-      fastOps += 2 * x;
-      let ok = true;
-      while (x < V && ok) {
-        slowOps += 6 * K;
-        ensureWithin(slowAll + slowOps <= slowBudget, at, RULE, () => `the exact fallback for max ${m} needs more than its share ${slowBudget} of the work limit`);
-        ok = lower(x) < 0 && exact(x) < 0n;
-        x = firstFail(acc, B, row, x + 1);
-      }
-      if (ok) good++;
-    };
-    /**
-     * Position d of the non-query positions 0..K−2, given acc (the prefix's upper sums, set from xFrom on); mSeen:
-     * whether m occurs before d. Outputs x < xFrom passed the parent's test acc[x] + rest[d−1][x] < 0, which bounds
-     * this level's tests for them (rest[d−1][x] ≥ T[d−1][t][x] + rest[d][x]), so scans start at xFrom. Sizes are
-     * below V^K ≤ 2^31 (checked), so every count is an exact integer.
-     */
-    const level = (d: number, mSeen: boolean, xFrom: number): void => {
-      const acc = accs[d];
-      const x0 = firstFail(acc, rest[d], 0, xFrom);
-      fastOps += 2 * x0;
-      if (x0 === V) {
-        // Completions of the K−1−d remaining positions from [0, m], with at least one m if none is placed yet.
-        const r = K - 1 - d;
-        const all = n ** r - (!mSeen && q < m ? m ** r : 0);
-        good += all;
-        visited += all;
-        return;
-      }
-      const last = d === K - 2;
-      const from = last && !mSeen && q < m ? m : 0;
-      for (let t = from; t < n; t++) {
-        tok[d] = t;
-        const row = (d * n + t) * V;
-        if (d === K - 3 && q < m && !mSeen && t !== m) {
-          // The child (position K−2 can only be m): its scan and its one leaf on the fused sums, no prefix formed.
-          fastOps += V;
-          tok[K - 2] = m;
-          const x1 = firstFail(acc, Fr, t * V, x0);
-          fastOps += 2 * x1;
-          if (x1 < V) leaf(acc, Fm, t * V, x1);
-          else {
-            good++;
-            visited++;
-          }
-          continue;
-        }
-        if (!last) {
-          const next = accs[d + 1];
-          for (let x = x0; x < V; x++) next[x] = acc[x] + T[row + x];
-          fastOps += V;
-          level(d + 1, mSeen || t === m, x0);
-          continue;
-        }
-        // Outputs below x0 passed acc[x] + rest[d][x] < 0 with rest[d][x] = max_t T[d][t][x] ≥ T[row + x].
-        leaf(acc, T, row, x0);
-      }
-    };
-    level(0, q === m, 0);
-    ops.add(fastOps + slowOps);
-    slowAll += slowOps;
-    checkVisited(m, q, K, visited, at);
-    visitedAll += BigInt(visited);
-    counted += BigInt(good);
   }
-  return { good: counted, visited: visitedAll };
+  // acc0: the query slot (t = q, p = K − 1).
+  for (let x = 0; x < V; x++) {
+    const C = euU[q * V + x] + evU[q * V + x] + pvU[(K - 1) * V + x];
+    ws.accs[0][x] = C >= 0 ? C * whU[q * K + K - 1] : C * wlD[q * K + K - 1];
+  }
+  ops.add(4 * K * n * V);
+  // acc[x] + rest[d][x] < 0 for all x ≠ m proves every completion of positions d..K−2 at once (each of its T⁺ sums
+  // is at most that; same K-term magnitude bound).
+  for (let dd = K - 2; dd >= 0; dd--) {
+    for (let x = 0; x < V; x++) {
+      let best = T[dd * n * V + x];
+      for (let t = 1; t < n; t++) best = Math.max(best, T[(dd * n + t) * V + x]);
+      rest[dd][x] = rest[dd + 1][x] + best;
+    }
+  }
+  ops.add(2 * K * n * V);
+  // Fused tables, for a prefix whose last position can only be m (partial sums of at most K terms: exact).
+  for (let t = 0; K >= 3 && t < n; t++) {
+    for (let x = 0; x < V; x++) {
+      ws.Fr[t * V + x] = T[((K - 3) * n + t) * V + x] + rest[K - 2][x];
+      ws.Fm[t * V + x] = T[((K - 3) * n + t) * V + x] + T[((K - 2) * n + m) * V + x];
+    }
+  }
+}
+
+/**
+ * The enumeration for (m, q) over the filled work space: how many sequences were proved correct and visited, and the
+ * operations of the fast and the slow path. `slowBefore`: what this max's earlier queries took of its slow budget.
+ */
+function countQuery(d: BruteForceData, mc: MaxCoefficients, q: number, ws: WorkSpace, slowBefore: number, at: string) {
+  const { V, K } = d;
+  const { m, n } = mc;
+  const { T, rest, accs, tok, Fr, Fm } = ws;
+  tok[K - 1] = q;
+  const firstFail = (acc: Float64Array, B: Float64Array, row: number, x0: number) => firstFailing(acc, B, row, x0, m, V);
+  let [good, visited, fastOps, slowOps] = [0, 0, 0, 0];
+  /** The sequence in tok, whose T⁺ sums are acc[x] + B[row + x]; outputs below x0 are known to pass. */
+  const leaf = (acc: Float64Array, B: Float64Array, row: number, x0: number): void => {
+    visited++;
+    let x = firstFail(acc, B, row, x0);
+    fastOps += 2 * x;
+    let ok = true;
+    while (x < V && ok) {
+      slowOps += 6 * K;
+      ensureWithin(slowBefore + slowOps <= mc.slowBudget, at, RULE, () => `the exact fallback for max ${m} needs more than its share ${mc.slowBudget} of the work limit`);
+      ok = lowerSum(d, mc, ws, q, x) < 0 && exactSum(d, mc, ws, q, x) < 0n;
+      x = firstFail(acc, B, row, x + 1);
+    }
+    if (ok) good++;
+  };
+  /**
+   * Position pos of the non-query positions 0..K−2, given acc (the prefix's upper sums, set from xFrom on); mSeen:
+   * whether m occurs before pos. Outputs x < xFrom passed the parent's test acc[x] + rest[pos−1][x] < 0, which
+   * bounds this level's tests for them (rest[pos−1][x] ≥ T[pos−1][t][x] + rest[pos][x]), so scans start at xFrom.
+   * Sizes are below V^K ≤ 2^31 (checked), so every count is an exact integer.
+   */
+  const level = (pos: number, mSeen: boolean, xFrom: number): void => {
+    const acc = accs[pos];
+    const x0 = firstFail(acc, rest[pos], 0, xFrom);
+    fastOps += 2 * x0;
+    if (x0 === V) {
+      // Completions of the K−1−pos remaining positions from [0, m], with at least one m if none is placed yet.
+      const r = K - 1 - pos;
+      const all = n ** r - (!mSeen && q < m ? m ** r : 0);
+      good += all;
+      visited += all;
+      return;
+    }
+    const last = pos === K - 2;
+    const from = last && !mSeen && q < m ? m : 0;
+    for (let t = from; t < n; t++) {
+      tok[pos] = t;
+      const row = (pos * n + t) * V;
+      if (pos === K - 3 && q < m && !mSeen && t !== m) {
+        // The child (position K−2 can only be m): its scan and its one leaf on the fused sums, no prefix formed.
+        fastOps += V;
+        tok[K - 2] = m;
+        const x1 = firstFail(acc, Fr, t * V, x0);
+        fastOps += 2 * x1;
+        if (x1 < V) leaf(acc, Fm, t * V, x1);
+        else {
+          good++;
+          visited++;
+        }
+        continue;
+      }
+      if (!last) {
+        const next = accs[pos + 1];
+        for (let x = x0; x < V; x++) next[x] = acc[x] + T[row + x];
+        fastOps += V;
+        level(pos + 1, mSeen || t === m, x0);
+        continue;
+      }
+      // Outputs below x0 passed acc[x] + rest[pos][x] < 0 with rest[pos][x] = max_t T[pos][t][x] ≥ T[row + x].
+      leaf(acc, T, row, x0);
+    }
+  };
+  level(0, q === m, 0);
+  return { good, visited, fastOps, slowOps };
+}
+
+/** The first output x ≥ x0, x ≠ m, with acc[x] + B[row + x] ≥ 0, or V if none. */
+function firstFailing(acc: Float64Array, B: Float64Array, row: number, x0: number, m: number, V: number): number {
+  let x = x0;
+  while (x < m && acc[x] + B[row + x] < 0) x++;
+  if (x < m) return x;
+  x = Math.max(x, m + 1);
+  while (x < V && acc[x] + B[row + x] < 0) x++;
+  return x;
+}
+
+/** T⁻ for output x on the sequence in ws.tok with query q (scaled integers, exact as in the header). */
+function lowerSum(d: BruteForceData, mc: MaxCoefficients, ws: WorkSpace, q: number, x: number): number {
+  const { V, K } = d;
+  let sum = 0;
+  for (let p = 0; p < K; p++) {
+    const t = ws.tok[p];
+    const C = mc.euD[q * V + x] + mc.evD[t * V + x] + mc.pvD[p * V + x];
+    sum += C >= 0 ? C * ws.whD[t * K + p] : C * ws.wlU[t * K + p];
+  }
+  return sum;
+}
+
+/** T_x exactly, in BigInt, for the sequence in ws.tok with query q. */
+function exactSum(d: BruteForceData, mc: MaxCoefficients, ws: WorkSpace, q: number, x: number): bigint {
+  const { V, K } = d;
+  let sum = 0n;
+  for (let p = 0; p < K; p++) {
+    const t = ws.tok[p];
+    const C = mc.cEU[q * V + x] + mc.cEV[t * V + x] + mc.cPV[p * V + x];
+    sum += C * (C >= 0n ? d.wHi : d.wLo)[(q * V + t) * K + p];
+  }
+  return sum;
 }
 
 /** Returns N*, the number of sequences proved correct (single-threaded: the reference path). */
