@@ -158,7 +158,7 @@ export function cubicData(step: CubicCountStep, ctx: StepContext): CubicData {
   const byMax = new Map<number, CubicItem[]>();
   const withJoint = new Set<number>();
   let work = pathWork(model, 'EU') + pathWork(model, 'EVOU') + pathWork(model, 'PVOU');
-  for (const [i, cs] of step.cases.entries()) {
+  step.cases.forEach((cs, i) => {
     const { q, m, c } = cs;
     const where = `case ${i} (q=${q}, m=${m}, c=${c})`;
     ensure(q <= m && m < V && c <= K - 1 && (q === m || c <= K - 2), at, RULE, `${where}: not a valid (q ≤ m < V, c) triple`);
@@ -193,7 +193,7 @@ export function cubicData(step: CubicCountStep, ctx: StepContext): CubicData {
     work += caseWork(V, K, c, q === m, nGood, nJoint);
     group.push({ i, q, c, bound: cs.bound, good: cs.good, joint: cs.joint, b, n: c === 0 ? 1n : binomial(K - 1, c) * BigInt(nGood) ** BigInt(c) });
     byMax.set(m, group);
-  }
+  });
   ensureWork(ctx, RULE, work, 'a cubic count');
 
   const { exp, EU, EVOU, PVOU } = logitPaths(model);
@@ -279,8 +279,12 @@ function posMass(d: CubicData, q: number, from: number, to: number, hi: boolean)
 /** posMass on the screen: [lower end rounded down, upper end rounded up], over 2^ρ. */
 function massF(d: CubicData, q: number, from: number, to: number): [number, number] {
   const { K, order, f } = d;
-  let [lo, hi] = [0, 0];
-  for (let i = from; i < to; i++) [lo, hi] = [lo + f.ePd[q * K + order[q][i]], hi + f.ePu[q * K + order[q][i]]];
+  let lo = 0;
+  let hi = 0;
+  for (let i = from; i < to; i++) {
+    lo += f.ePd[q * K + order[q][i]];
+    hi += f.ePu[q * K + order[q][i]];
+  }
   return [lo, hi];
 }
 
@@ -457,13 +461,16 @@ function checkLayout(d: CubicData, mt: MaxTables, cs: CubicItem, s: CaseSums, fl
   const { q, E } = fl;
   const layout = () => `m on positions [${order[q].slice(mFrom, mTo)}]`;
   ops.add(2 * (mTo - mFrom));
-  const [mLoF, mHiF] = massF(d, q, mFrom, mTo);
-  const [kLoF, kHiF] = [fl.tot[0] - mLoF, fl.tot[1] - mHiF];
+  const mF = massF(d, q, mFrom, mTo);
+  const mLoF = mF[0];
+  const mHiF = mF[1];
+  const kLoF = fl.tot[0] - mLoF;
+  const kHiF = fl.tot[1] - mHiF;
   const L = once(() => {
-    const [mLo, mHi] = [posMass(d, q, mFrom, mTo, false), posMass(d, q, mFrom, mTo, true)];
+    const mLo = posMass(d, q, mFrom, mTo, false);
+    const mHi = posMass(d, q, mFrom, mTo, true);
     const wm = s.weight(m, mLo, mHi);
-    const [kLo, kHi] = [E().tot[0] - mLo, E().tot[1] - mHi];
-    return { wm, kLo, kHi, fixed: E().query + term(E().cm, wm) };
+    return { wm, kLo: E().tot[0] - mLo, kHi: E().tot[1] - mHi, fixed: E().query + term(E().cm, wm) };
   });
   const wmF = s.weightF(m, mLoF, mHiF);
   const fixedF = fl.queryF + termF(fl.cmF, wmF);
@@ -490,7 +497,8 @@ function checkLayout(d: CubicData, mt: MaxTables, cs: CubicItem, s: CaseSums, fl
   const fixedXF = JF.m.map((cf, x) => JF.q[x] + termF(cf, wmF));
   ops.add(16 * V);
   for (let j = 0; j < fl.joint.length; j++) {
-    const [k, cfs] = [fl.joint[j], JF.k[j]];
+    const k = fl.joint[j];
+    const cfs = JF.k[j];
     const wkF = s.weightF(k, kLoF, kHiF);
     for (let x = 0; x < V; x++) {
       if (x === m) continue;
@@ -510,7 +518,10 @@ export function sumCases(d: CubicData, pieces: Verified[], at: string): bigint {
   ensure(pieces.length === d.groups.length, at, RULE, `coverage: ${pieces.length} results for ${d.groups.length} maxima`);
   const owner = new Int32Array(d.cases).fill(-1);
   const n: bigint[] = [];
-  for (const [g, { items }] of d.groups.entries()) for (const it of items) [owner[it.i], n[it.i]] = [g, it.n];
+  d.groups.forEach(({ items }, g) => items.forEach((it) => {
+    owner[it.i] = g;
+    n[it.i] = it.n;
+  }));
   const done = new Uint8Array(d.cases);
   let count = 0n;
   let verified = 0;

@@ -140,11 +140,16 @@ function tables(ctx: StepContext, expP: ExpTable, grid: ExpGrid, order: number[]
 /** Row r's maximum over the columns other than m, from the row's two largest entries (entry(r, x) is row r's x). */
 function maxOut(rows: number, cols: number, entry: (r: number, x: number) => bigint): (r: number, m: number) => bigint {
   const top = Array.from({ length: rows }, (_, r) => {
-    let [a, b, at] = [entry(r, 0), null as bigint | null, 0];
+    let a = entry(r, 0);
+    let b: bigint | null = null;
+    let at = 0;
     for (let x = 1; x < cols; x++) {
       const v = entry(r, x);
-      if (v > a) [a, b, at] = [v, a, x];
-      else if (b === null || v > b) b = v;
+      if (v > a) {
+        b = a;
+        a = v;
+        at = x;
+      } else if (b === null || v > b) b = v;
     }
     return { a, b: b!, at };
   });
@@ -221,10 +226,15 @@ function layouts(q: number, c: number, t: Tables, ctx: StepContext): Layout[] {
   const nM = K - 1 - c;
   ctx.ops.add(6 * K);
   return [[0, nM], [c, K - 1]].map(([from, to]) => {
-    let [mLo, mHi, kHi] = [0n, 0n, 0n];
+    let mLo = 0n;
+    let mHi = 0n;
+    let kHi = 0n;
     o.forEach((p, i) => {
-      if (i >= from && i < to) [mLo, mHi] = [mLo + expP.lo[q * K + p], mHi + expP.hi[q * K + p]];
-      else kHi += expP.hi[q * K + p];
+      if (i < from || i >= to) kHi += expP.hi[q * K + p];
+      else {
+        mLo += expP.lo[q * K + p];
+        mHi += expP.hi[q * K + p];
+      }
     });
     return { mLo, mHi, kHi, at: `m on positions [${o.slice(from, to)}]` };
   });
