@@ -30,10 +30,10 @@ export function pathWork(s: Shape, path: PathName): number {
 }
 
 /**
- * Ops of one arith/exp.ts expBound(y, P) with 0 ≤ y < 2^yBits: after y + 7 halvings w ≤ 2^−6, so the Taylor loop
- * (4 each) stops within P/6 + 2 terms, then ≤ yBits + 7 squarings (2 each).
+ * Ops of one arith/exp.ts expFixed(y, P) with 0 ≤ y < 2^yBits: after y + 7 halvings w ≤ 2^−6, so the Taylor loop
+ * (8 each) stops within P/6 + 2 terms, then ≤ yBits + 7 squarings (4 each).
  */
-export const expWork = (P: number, yBits: number): number => 2 + 4 * (Math.ceil(P / 6) + 2) + 2 * (yBits + 7);
+export const expWork = (P: number, yBits: number): number => 4 + 8 * (Math.ceil(P / 6) + 2) + 4 * (yBits + 7);
 
 /** Stops, not decided here, when `work` exceeds the step's work limit. Called before the work it estimates. */
 export function ensureWork(ctx: StepContext, rule: string, work: number, what: string): void {

@@ -12,7 +12,7 @@
  */
 import type { StepContext } from '../context.js';
 import { ceilShift, parseNatural, type Rational } from '../arith/exact.js';
-import { expBound } from '../arith/exp.js';
+import { expFixed } from '../arith/exp.js';
 import { ensure, reject } from '../errors.js';
 import { MAX_FRAC_BITS, MAX_GRID_STEP_BITS, MAX_GRID_Z_BITS } from '../limits.js';
 import { ensureWork, expWork } from '../work.js';
@@ -44,10 +44,10 @@ function checkEntry(h: bigint, zi: number, s: ExpGridStep, r: { lo: Rational; hi
   const neg = z < 0n;
   const rr: Rational = neg ? r.lo : r.hi;
   const y = { p: (neg ? -z : z) * rr.p, q: rr.q << BigInt(s.stepBits) };
-  // z ≥ 0: h/2^F ≥ eHi/2^P ≥ e^{r_hi z} ≥ e^{rz};  z < 0: h/2^F ≥ 2^P/eLo ≥ e^{−r_lo|z|} ≥ e^{rz}.
-  const e = expBound(y, P, !neg, ctx.ops);
+  const { lo: eLo, hi: eHi } = expFixed(y, P, ctx.ops);
   ctx.ops.add(2);
-  const ok = neg ? h * e >= 1n << BigInt(s.fracBits + P) : h << BigInt(P) >= e << BigInt(s.fracBits);
+  // z ≥ 0: h/2^F ≥ eHi/2^P ≥ e^{r_hi z} ≥ e^{rz};  z < 0: h/2^F ≥ 2^P/eLo ≥ e^{−r_lo|z|} ≥ e^{rz}.
+  const ok = neg ? h * eLo >= 1n << BigInt(s.fracBits + P) : h << BigInt(P) >= eHi << BigInt(s.fracBits);
   ensure(ok, ctx.step, RULE, `hi[${zi - s.base}] = ${h}/2^${s.fracBits} is below e^(r·${zi}/2^${s.stepBits})`);
 }
 

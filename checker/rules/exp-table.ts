@@ -16,7 +16,7 @@
  */
 import type { StepContext } from '../context.js';
 import { compareRational, parseNatural, type Rational } from '../arith/exact.js';
-import { expBound, guardedPrecision } from '../arith/exp.js';
+import { expFixed, guardedPrecision, type FixedEnclosure } from '../arith/exp.js';
 import { ensure, reject } from '../errors.js';
 import { MAX_FRAC_BITS } from '../limits.js';
 import { Ops } from '../ops.js';
@@ -49,25 +49,25 @@ const GUARD_BITS = [32, 160];
 /** The integer F + 1 as a rational: beyond it e^−y·2^F < 1/2 (see above). */
 const cap = (F: number): Rational => ({ p: BigInt(F + 1), q: 1n });
 
-/** Whether `holds(P, bound)` at one of the GUARD_BITS precisions, the bound being below (up = false) or above 2^P·e^y. */
-function atSomePrecision(y: Rational, F: number, up: boolean, ops: Ops, holds: (P: number, e: bigint) => boolean): boolean {
+/** Whether `holds(P, enclosure of 2^P·e^y)` at one of the GUARD_BITS precisions. */
+function atSomePrecision(y: Rational, F: number, ops: Ops, holds: (P: number, e: FixedEnclosure) => boolean): boolean {
   return GUARD_BITS.some((g) => {
     const P = guardedPrecision(y, F + g);
     ops.add(2);
-    return holds(P, expBound(y, P, up, ops));
+    return holds(P, expFixed(y, P, ops));
   });
 }
 
-/** lo ≤ 2^F·e^−y for rational y ≥ 0: lo·e^y ≤ 2^F, tested with a bound above 2^P·e^y. */
+/** lo ≤ 2^F·e^−y for rational y ≥ 0. */
 export function expLowerHolds(lo: bigint, y: Rational, F: number, ops: Ops): boolean {
   if (lo === 0n) return true;
-  return compareRational(y, cap(F)) <= 0 && atSomePrecision(y, F, true, ops, (P, eHi) => lo * eHi <= 1n << BigInt(F + P));
+  return compareRational(y, cap(F)) <= 0 && atSomePrecision(y, F, ops, (P, e) => lo * e.hi <= 1n << BigInt(F + P));
 }
 
-/** hi ≥ 2^F·e^−y for rational y ≥ 0: hi·e^y ≥ 2^F, tested with a bound below 2^P·e^y. */
+/** hi ≥ 2^F·e^−y for rational y ≥ 0. */
 export function expUpperHolds(hi: bigint, y: Rational, F: number, ops: Ops): boolean {
   const yc = compareRational(y, cap(F)) > 0 ? cap(F) : y;
-  return atSomePrecision(yc, F, false, ops, (P, eLo) => hi * eLo >= 1n << BigInt(F + P));
+  return atSomePrecision(yc, F, ops, (P, e) => hi * e.lo >= 1n << BigInt(F + P));
 }
 
 export function checkExpTable(step: ExpTableStep, ctx: StepContext): ExpTable {
@@ -121,6 +121,6 @@ export function checkExpTable(step: ExpTableStep, ctx: StepContext): ExpTable {
 function approx(y: Rational, F: number): string {
   if (compareRational(y, { p: BigInt(F + 64), q: 1n }) > 0) return '0';
   const P = guardedPrecision(y, F + 64);
-  const lo = expBound(y, P, false, new Ops());
+  const { lo } = expFixed(y, P, new Ops());
   return ((1n << BigInt(F + 2 * P)) / lo >> BigInt(P)).toString();
 }
