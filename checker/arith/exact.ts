@@ -5,6 +5,12 @@
  */
 import { MAX_NUMBER_CHARS } from '../limits.js';
 
+/** A dyadic scalar n/2^e (e ≥ 0): exact model-derived values (the rules' scalars, the exp grid's points). */
+export interface Dy {
+  n: bigint;
+  e: number;
+}
+
 export interface Rational {
   /** Numerator. */
   p: bigint;

@@ -11,12 +11,11 @@
  * exponent is at most 8192, and the grid's length times one evaluation is checked against ctx.workLimit first.
  */
 import type { StepContext } from '../context.js';
-import { ceilShift, parseNatural, type Rational } from '../arith/exact.js';
+import { ceilShift, parseNatural, type Dy, type Rational } from '../arith/exact.js';
 import { expFixed } from '../arith/exp.js';
 import { ensure, reject } from '../errors.js';
 import { MAX_FRAC_BITS, MAX_GRID_STEP_BITS, MAX_GRID_Z_BITS } from '../limits.js';
 import { ensureWork, expWork } from '../work.js';
-import type { Dy } from './subcubic-linalg.js';
 
 export interface ExpGridStep { id: string; kind: 'exp-grid'; scale: string; base: number; stepBits: number; fracBits: number; hi: (string | null)[] }
 

@@ -24,7 +24,7 @@
  * ctx.workLimit.
  */
 import type { StepContext } from '../context.js';
-import { abs, binomial, parseInteger } from '../arith/exact.js';
+import { abs, binomial, parseInteger, type Dy } from '../arith/exact.js';
 import { ensure, reject } from '../errors.js';
 import { MAX_FRAC_BITS, MAX_PEEL_RANK } from '../limits.js';
 import { constant, lin, matmul, rescale, transpose, type Mat } from '../model.js';
@@ -33,7 +33,7 @@ import { gridEntry, type ExpGrid } from './exp-grid.js';
 import type { ExpTable } from './exp-table.js';
 import { MARGIN_FRAC_BITS, marginDecimal } from './float32-margin.js';
 import { checkPositionOrder } from './position-order.js';
-import { add, at, max, min, mul, ONE, rowRange, spread, sub, ZERO, type Dy } from './subcubic-linalg.js';
+import { add, at, max, min, mul, ONE, rowRange, spread, sub, ZERO } from './subcubic-linalg.js';
 
 type Vec = string[] | null;
 type Peel = { a: string[][]; b: string[][] } | null;

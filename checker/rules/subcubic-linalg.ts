@@ -2,11 +2,10 @@
  * Exact helpers of the subcubic-count rule (SPEC §4.6): scalars n/2^e, and matrix operations over model.ts's Mat
  * (entry (r, c) = num[r·cols + c]/2^exp). Every operation is exact; each matrix operation counts its work in ops.
  */
+import type { Dy } from '../arith/exact.js';
 import { constant, lin, matmul, repeatRow, type Mat } from '../model.js';
 import type { Ops } from '../ops.js';
 
-/** A scalar n/2^e. */
-export interface Dy { n: bigint; e: number }
 export const ZERO: Dy = { n: 0n, e: 0 };
 export const ONE: Dy = { n: 1n, e: 0 };
 const up = (a: Dy, e: number): bigint => a.n << BigInt(e - a.e);
