@@ -19,6 +19,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '../src/*', '../../src/*'], message: 'checker/ must not import from src/' }, { group: ['webgpu', 'decimal.js'], message: 'not allowed in the trusted checker' }] }],
       'no-restricted-globals': ['error', { name: 'parseFloat', message: 'no floats in the checker' }],
       'no-restricted-properties': ['error', { object: 'Number', property: 'parseFloat', message: 'no floats in the checker' }, { object: 'Math', property: 'exp', message: 'no floats in the checker' }, { object: 'Math', property: 'sqrt', message: 'no floats in the checker' }, { object: 'Math', property: 'log', message: 'no floats in the checker' }],
+      // Every function an auditor reads at once: at most 65 lines of code, comments and blank lines aside.
+      'max-lines-per-function': ['error', { max: 65, skipBlankLines: true, skipComments: true }],
     },
   },
 );
