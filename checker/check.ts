@@ -8,7 +8,7 @@
  * (count) step proved.
  */
 import { decimalFloor, reduce } from './arith/exact.js';
-import type { Results, StepContext } from './context.js';
+import type { Claim, Results, StepContext } from './context.js';
 import { CheckError, ensure, ensureWithin, reject } from './errors.js';
 import { parseJson } from './json.js';
 import { MAX_CERTIFICATE_FILE_BYTES, MAX_CERTIFICATE_JSON_BYTES, MAX_STEPS, MAX_THREADS, MAX_WORK } from './limits.js';
@@ -23,26 +23,14 @@ import { checkInvSqrtScale, type InvSqrtScaleStep } from './rules/inv-sqrt-scale
 import { checkExpGrid, type ExpGridStep } from './rules/exp-grid.js';
 import { checkPrefixCount, type PrefixCountStep } from './rules/prefix-count.js';
 import { checkSubcubicCount, type SubcubicCountStep } from './rules/subcubic-count.js';
-import { float32Margin, marginDecimal, type Float32Semantics } from './rules/float32-margin.js';
+import { float32Margin, marginDecimal } from './rules/float32-margin.js';
 import { makeValidator } from './schema-validator.js';
 
 export type { BruteForceCountStep, CubicCountStep, ExpGridStep, ExpTableStep, InvSqrtScaleStep, PrefixCountStep, SubcubicCountStep };
 export type { CubicCase } from './rules/cubic-count.js';
-export type { Float32Semantics } from './rules/float32-margin.js';
+export type { Claim, Float32Semantics } from './context.js';
 
 export const CHECKER_VERSION = '0.2.0';
-
-export interface Claim {
-  modelSha256: string;
-  task: 'max-of-k';
-  k: number;
-  vocab: number;
-  strategy: 'cubic' | 'brute-force' | `subcubic/${string}` | 'mechcert/prefix' | 'mechcert/prefix-output' | 'mechcert/prefix-budget';
-  correct: string;
-  total: string;
-  /** Absent: the exact real computation (SPEC §1). float32: the deployed computation (SPEC §1.1, format mechcert/1.1). */
-  semantics?: Float32Semantics;
-}
 
 export interface Bound {
   /** claim.correct / claim.total, reduced. */

@@ -1,13 +1,54 @@
 /**
- * What a rule sees: the exact model, the operation counter, its own step id, and `resolve`, the one way to reach an
- * earlier step's verified result (SPEC §3: the cited step must exist, come earlier, and be of the expected kind).
+ * What a rule sees: the exact model, the claim, the operation counter, its own step id, and `resolve`, the one way to
+ * reach an earlier step's verified result (SPEC §3: the cited step must exist, come earlier, and be of the expected
+ * kind). The types that pass between steps are declared here, so that the rules depend on this file and never on
+ * one another's or on check.ts.
  */
-import type { Claim } from './check.js';
+import type { Rational } from './arith/exact.js';
 import type { ExactModel } from './model.js';
 import type { Ops } from './ops.js';
-import type { ScaleEnclosure } from './rules/inv-sqrt-scale.js';
-import type { ExpTable } from './rules/exp-table.js';
-import type { ExpGrid } from './rules/exp-grid.js';
+
+/** The certificate's claim (schema-valid): what the count step must prove. */
+export interface Claim {
+  modelSha256: string;
+  task: 'max-of-k';
+  k: number;
+  vocab: number;
+  strategy: 'cubic' | 'brute-force' | `subcubic/${string}` | 'mechcert/prefix' | 'mechcert/prefix-output' | 'mechcert/prefix-budget';
+  correct: string;
+  total: string;
+  /** Absent: the exact real computation (SPEC §1). float32: the deployed computation (SPEC §1.1, format mechcert/1.1). */
+  semantics?: Float32Semantics;
+}
+
+/** The deployed computation a claim is about (SPEC §1.1): exp, division and sqrt within so many ulp. */
+export interface Float32Semantics {
+  kind: 'float32';
+  expUlps: string;
+  divUlps: string;
+  sqrtUlps: string;
+}
+
+// The results a step may cite, each verified by its rule (rules/inv-sqrt-scale.ts, exp-table.ts, exp-grid.ts).
+
+/** Verified: lo ≤ 1/sqrt(d_head) ≤ hi ≤ 2·lo (so hi ≤ 2). */
+export interface ScaleEnclosure {
+  lo: Rational;
+  hi: Rational;
+}
+
+/** Verified enclosures: entry (q, j) of the shifted factor lies in [lo[q·cols + j], hi[q·cols + j]] / 2^fracBits. */
+export interface ExpTable {
+  source: 'EQKE' | 'EQKP';
+  fracBits: number;
+  rows: number;
+  cols: number;
+  lo: bigint[];
+  hi: bigint[];
+}
+
+/** Verified: hi[i]/2^fracBits ≥ e^{r·(base + i)/2^stepBits} for every non-null entry. */
+export interface ExpGrid { base: number; stepBits: number; fracBits: number; hi: (bigint | null)[] }
 
 /** The verified result of each citable step kind. */
 export interface Results {

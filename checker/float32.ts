@@ -6,7 +6,8 @@
 import { MAX_WORK } from './limits.js';
 import { loadExactModel } from './model.js';
 import { Ops } from './ops.js';
-import { float32Margin, MARGIN_FRAC_BITS, type Float32Semantics } from './rules/float32-margin.js';
+import type { Float32Semantics } from './context.js';
+import { float32Margin, MARGIN_FRAC_BITS } from './rules/float32-margin.js';
 
 export type { Float32Semantics };
 

@@ -8,7 +8,9 @@ import { ensure, reject } from './errors.js';
 import { parseJson } from './json.js';
 import { MAX_D_HEAD, MAX_D_MODEL, MAX_K, MAX_MODEL_BYTES, MAX_MODEL_HEADER_BYTES, MAX_VOCAB } from './limits.js';
 import type { Ops } from './ops.js';
-import type { Shape } from './work.js';
+
+/** The model's shapes (what a work estimate reads): V, K, d_model, d_head. */
+export interface Shape { vocab: number; k: number; dModel: number; dHead: number }
 
 /** A matrix of exact dyadics: entry (r, c) is num[r·cols + c] / 2^exp, exp ≥ 0. */
 export interface Mat {

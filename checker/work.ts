@@ -6,9 +6,7 @@
  */
 import type { StepContext } from './context.js';
 import { ensureWithin } from './errors.js';
-
-/** The shapes an estimate reads: V, K, d_model, d_head. */
-export interface Shape { vocab: number; k: number; dModel: number; dHead: number }
+import type { Shape } from './model.js';
 
 /** What model.ts's matmul counts for an (r×n)·(n×c) product (at most: zero entries of the left factor are skipped). */
 export const matmulWork = (r: number, n: number, c: number): number => 2 * r * n * c;

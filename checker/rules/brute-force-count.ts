@@ -49,8 +49,8 @@ import type { StepContext } from '../context.js';
 import { bitLength, abs } from '../arith/exact.js';
 import { ensure, ensureWithin } from '../errors.js';
 import { FLOAT_OPS_PER_WORK, MAX_BRUTE_FORCE_SEQUENCES } from '../limits.js';
-import { logitPaths } from '../model.js';
-import { ensureWork, pathWork, type Shape } from '../work.js';
+import { logitPaths, type Shape } from '../model.js';
+import { ensureWork, pathWork } from '../work.js';
 import { marginOnGrid } from './float32-margin.js';
 
 export interface BruteForceCountStep {

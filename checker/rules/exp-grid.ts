@@ -10,7 +10,7 @@
  * Work bound: stepBits ≤ 16, fracBits ≤ 256 and |z| ≤ 4096 at both ends; with r ≤ r_hi ≤ 2 (inv-sqrt-scale) every
  * exponent is at most 8192, and the grid's length times one evaluation is checked against ctx.workLimit first.
  */
-import type { StepContext } from '../context.js';
+import type { ExpGrid, StepContext } from '../context.js';
 import { ceilShift, parseNatural, type Dy, type Rational } from '../arith/exact.js';
 import { expFixed } from '../arith/exp.js';
 import { ensure, reject } from '../errors.js';
@@ -18,9 +18,6 @@ import { MAX_FRAC_BITS, MAX_GRID_STEP_BITS, MAX_GRID_Z_BITS } from '../limits.js
 import { ensureWork, expWork } from '../work.js';
 
 export interface ExpGridStep { id: string; kind: 'exp-grid'; scale: string; base: number; stepBits: number; fracBits: number; hi: (string | null)[] }
-
-/** Verified: hi[i]/2^fracBits ≥ e^{r·(base + i)/2^stepBits} for every non-null entry. */
-export interface ExpGrid { base: number; stepBits: number; fracBits: number; hi: (bigint | null)[] }
 
 const RULE = 'exp-grid';
 

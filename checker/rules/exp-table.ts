@@ -14,7 +14,7 @@
  * the step's work estimated (forming X, then per entry two tests at two precisions, y ≤ F + 1), BEFORE X is read: X is
  * formed on first access (model.ts), which for EQKE is V²·d work. Beyond ctx.workLimit the step stops, not decided.
  */
-import type { StepContext } from '../context.js';
+import type { ExpTable, StepContext } from '../context.js';
 import { compareRational, parseNatural, type Rational } from '../arith/exact.js';
 import { expFixed, guardedPrecision, type FixedEnclosure } from '../arith/exp.js';
 import { ensure, reject } from '../errors.js';
@@ -31,16 +31,6 @@ export interface ExpTableStep {
   shift: number[];
   lo: string[][];
   hi: string[][];
-}
-
-/** Verified enclosures: entry (q, j) of the shifted factor lies in [lo[q·cols + j], hi[q·cols + j]] / 2^fracBits. */
-export interface ExpTable {
-  source: 'EQKE' | 'EQKP';
-  fracBits: number;
-  rows: number;
-  cols: number;
-  lo: bigint[];
-  hi: bigint[];
 }
 
 /** Extra bits of relative precision beyond F, tried in order before a test is rejected. */

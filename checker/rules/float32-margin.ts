@@ -35,16 +35,9 @@ import { abs, ceilDiv, ceilShift, decimalFloor, isqrt, parseRational, type Ratio
 import { ensure, ensureWithin } from '../errors.js';
 import { MAX_ULPS } from '../limits.js';
 import { constant, matmul, repeatRow, rescale, type ExactModel, type Mat } from '../model.js';
+import type { Float32Semantics } from '../context.js';
 import type { Ops } from '../ops.js';
 import { matmulWork, pathWork } from '../work.js';
-
-/** The deployed computation a claim is about (SPEC §1.1): exp, division and sqrt within so many ulp. */
-export interface Float32Semantics {
-  kind: 'float32';
-  expUlps: string;
-  divUlps: string;
-  sqrtUlps: string;
-}
 
 const RULE = 'float32-margin';
 /** Fraction bits of the fixed-point bounds: every bound is n/2^F, rounded up. */

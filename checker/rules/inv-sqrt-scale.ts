@@ -9,8 +9,8 @@
  * lo ≤ r ≤ 1 gives r/2 ≤ lo ≤ r ≤ hi ≤ 2r ≤ 2. A false enclosure is rejected first; a true but looser one is refused as
  * not decided (exit 3): it is not wrong, only beyond what this checker evaluates (any prover can meet hi ≤ 2·lo).
  */
-import type { StepContext } from '../context.js';
-import { compareRational, parseRational, type Rational } from '../arith/exact.js';
+import type { ScaleEnclosure, StepContext } from '../context.js';
+import { compareRational, parseRational } from '../arith/exact.js';
 import { ensure, ensureWithin } from '../errors.js';
 
 export interface InvSqrtScaleStep {
@@ -19,12 +19,6 @@ export interface InvSqrtScaleStep {
   dHead: number;
   lo: string;
   hi: string;
-}
-
-/** Verified: lo ≤ 1/sqrt(d_head) ≤ hi ≤ 2·lo (so hi ≤ 2). */
-export interface ScaleEnclosure {
-  lo: Rational;
-  hi: Rational;
 }
 
 export function checkInvSqrtScale(step: InvSqrtScaleStep, ctx: StepContext): ScaleEnclosure {

@@ -36,13 +36,12 @@
  * Work: prefixWork bounds the operations (the ops.add calls) from the cases' structure before any is checked;
  * beyond ctx.workLimit the step stops, not decided.
  */
-import type { StepContext } from '../context.js';
+import type { ExpGrid, ExpTable, StepContext } from '../context.js';
 import { binomial } from '../arith/exact.js';
 import { ensure, reject } from '../errors.js';
-import { logitPaths, type Mat } from '../model.js';
-import { ensureWork, pathWork, type Shape } from '../work.js';
-import { gridEntry, type ExpGrid } from './exp-grid.js';
-import type { ExpTable } from './exp-table.js';
+import { logitPaths, type Mat, type Shape } from '../model.js';
+import { ensureWork, pathWork } from '../work.js';
+import { gridEntry } from './exp-grid.js';
 import { marginDecimal, marginOnGrid } from './float32-margin.js';
 import { checkPositionOrder } from './position-order.js';
 

@@ -23,14 +23,13 @@
  * Work: estimated from V, K, d_model, d_head and the modes before any path matrix is formed, and checked against
  * ctx.workLimit.
  */
-import type { StepContext } from '../context.js';
+import type { ExpGrid, ExpTable, StepContext } from '../context.js';
 import { abs, binomial, parseInteger, type Dy } from '../arith/exact.js';
 import { ensure, reject } from '../errors.js';
 import { MAX_FRAC_BITS, MAX_PEEL_RANK } from '../limits.js';
-import { constant, lin, matmul, rescale, transpose, type Mat } from '../model.js';
-import { ensureWork, matmulWork, pathWork, type Shape } from '../work.js';
-import { gridEntry, type ExpGrid } from './exp-grid.js';
-import type { ExpTable } from './exp-table.js';
+import { constant, lin, matmul, rescale, transpose, type Mat, type Shape } from '../model.js';
+import { ensureWork, matmulWork, pathWork } from '../work.js';
+import { gridEntry } from './exp-grid.js';
 import { MARGIN_FRAC_BITS, marginDecimal } from './float32-margin.js';
 import { checkPositionOrder } from './position-order.js';
 import { add, at, max, min, mul, ONE, rowRange, spread, sub, ZERO } from './subcubic-linalg.js';
