@@ -11,7 +11,7 @@ import { checkCertificate } from '../checker/check.js';
 import { evaluateExhaustive } from '../src/eval/exhaustive.js';
 import { parseModel } from '../src/model/model.js';
 import { certificateBytes } from '../src/prove/certificate.js';
-import { getStrategy } from '../src/prove/strategy.js';
+import { getStrategy } from '../src/prove/registry.js';
 import { PAPER_SEEDS } from '../src/report/paper.js';
 import { median, type Bench } from './harness.js';
 

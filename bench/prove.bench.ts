@@ -12,7 +12,7 @@ import { checkCertificate } from '../checker/check.js';
 import { certificateBytes } from '../src/prove/certificate.js';
 import { loadModelFile } from '../src/prove/load.js';
 import { createBackendRegistry, type Backend } from '../src/backend/index.js';
-import { getStrategy } from '../src/prove/strategy.js';
+import { getStrategy } from '../src/prove/registry.js';
 import type { Bench } from './harness.js';
 
 const modelPath = process.env.MECHCERT_BENCH_MODEL ?? new URL('../models/max4-v64-s123.safetensors', import.meta.url).pathname;

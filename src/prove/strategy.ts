@@ -1,8 +1,9 @@
 /**
  * Proof strategies: plain modules behind one interface (docs/architecture.md §5). A strategy turns a model into a certificate
  * (schemas/SPEC.md); it is untrusted and free to use floats, heuristics and threads, because the checker re-derives
- * everything. The registry lists every strategy with its name, group and complexity; families of variants (the
- * subcubic family) register by appending entries, e.g. `registerStrategies(variants.map(makeSubcubic))`.
+ * everything. This module is the contract every strategy implements; registry.ts lists them with their names, groups
+ * and complexities, and families of variants (the subcubic family) register by appending entries there, e.g.
+ * `registerStrategies(variants.map(makeSubcubic))`.
  */
 import type { KernelName } from '../backend/kernels.js';
 import type { Backend } from '../backend/registry.js';
@@ -71,40 +72,6 @@ export interface Strategy {
  */
 export class StrategyLimitError extends RangeError {
   override name = 'StrategyLimitError';
-}
-
-const registry = new Map<string, Strategy>();
-
-/** Adds strategies to the registry; a duplicate name is a programming error. */
-export function registerStrategies(strategies: Iterable<Strategy>): void {
-  for (const s of strategies) {
-    if (registry.has(s.name)) throw new Error(`strategy ${s.name} is registered twice`);
-    registry.set(s.name, s);
-  }
-}
-
-let builtinsLoaded = false;
-
-/** Registers the built-in strategies once (lazily, so that importing this module stays cheap). */
-async function loadBuiltins(): Promise<void> {
-  if (builtinsLoaded) return;
-  builtinsLoaded = true;
-  const [{ bruteForce }, { cubic }] = await Promise.all([import('./brute-force.js'), import('./cubic.js')]);
-  registerStrategies([bruteForce, cubic]);
-  registerStrategies((await import('./subcubic/index.js')).subcubicStrategies);
-  registerStrategies((await import('./prefix.js')).prefixStrategies);
-  // Further families register the same way: one lazy import and one registerStrategies call each.
-}
-
-/** Every registered strategy, in registration order. */
-export async function listStrategies(): Promise<Strategy[]> {
-  await loadBuiltins();
-  return [...registry.values()];
-}
-
-export async function getStrategy(name: string): Promise<Strategy | undefined> {
-  await loadBuiltins();
-  return registry.get(name);
 }
 
 /** A progress sink that discards everything. */

@@ -5,7 +5,8 @@
 import type { Backend } from '../backend/registry.js';
 import type { Model } from '../model/model.js';
 import { certificateBytes } from '../prove/certificate.js';
-import { listStrategies as registryList, type ProveFigures, type Strategy } from '../prove/strategy.js';
+import { listStrategies as registryList } from '../prove/registry.js';
+import type { ProveFigures, Strategy } from '../prove/strategy.js';
 
 export interface StrategyInfo {
   name: string;

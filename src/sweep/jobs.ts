@@ -18,7 +18,7 @@ import { parseModel, serializeModel, sha256Hex, writeModel } from '../model/mode
 import { evaluateExhaustive, MAX_EXHAUSTIVE_SEQUENCES } from '../eval/exhaustive.js';
 import { train, trainOnBackend } from '../train/train.js';
 import { createBackendRegistry, type Backend, type BackendName } from '../backend/index.js';
-import { getStrategy } from '../prove/strategy.js';
+import { getStrategy } from '../prove/registry.js';
 import { runProof, type ProofMetrics } from '../report/metrics.js';
 import { SweepCache, strategyFileName, settingsKey, type TrainSettings } from './cache.js';
 

@@ -19,7 +19,8 @@ import { serializeModel, parseModel, type Model } from '../../src/model/model.js
 import { pathTables } from '../../src/model/paths.js';
 import { certificateBytes, type Certificate } from '../../src/prove/certificate.js';
 import { float32Target, withSemantics, type Float32Target } from '../../src/prove/float32.js';
-import { getStrategy, silentProgress } from '../../src/prove/strategy.js';
+import { getStrategy } from '../../src/prove/registry.js';
+import { silentProgress } from '../../src/prove/strategy.js';
 import { minEmulatedCount } from '../float32/emulate.js';
 import { NEAR_TIE_VARIANTS, nearTieModel } from '../float32/near-tie-models.js';
 import { buildModel, floatTruth, tinySpecArb, type TinySpec } from './models.js';

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { checkCertificate } from '../../checker/check.js';
 import type { Certificate } from '../../src/prove/certificate.js';
 import { certificateBytes } from '../../src/prove/certificate.js';
-import { listStrategies } from '../../src/prove/strategy.js';
+import { listStrategies } from '../../src/prove/registry.js';
 import { proveSubcubic } from '../../src/prove/subcubic/prove.js';
 import { ALL_VARIANTS, parseVariant, variantGroup, variantName } from '../../src/prove/subcubic/variants.js';
 import { buildModel, floatTruth, tinySpecArb, type TinySpec } from './models.js';

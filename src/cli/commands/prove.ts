@@ -93,7 +93,7 @@ export function register(program: Command): void {
     .option('--ulps <exp,div,sqrt>', 'with --semantics float32: the ulp bounds of exp, division and sqrt the claim assumes (default: 2,1,0.5)')
     .action(async (modelPath: string, raw: RawOptions) => {
       if (raw.strategy === undefined) throw new UsageError('--strategy is required (see `mechcert strategies`)');
-      const { getStrategy, listStrategies, StrategyLimitError } = await import('../../prove/strategy.js');
+      const [{ getStrategy, listStrategies }, { StrategyLimitError }] = await Promise.all([import('../../prove/registry.js'), import('../../prove/strategy.js')]);
       const strategy = await getStrategy(raw.strategy);
       if (!strategy) {
         const names = (await listStrategies()).map((s) => s.name);

@@ -7,7 +7,7 @@ export function register(program: Command): void {
     .description('List the proof strategies: name, group and complexity.')
     .option('--json', 'print a JSON array')
     .action(async (opts: { json?: boolean }) => {
-      const { listStrategies } = await import('../../prove/strategy.js');
+      const { listStrategies } = await import('../../prove/registry.js');
       const all = await listStrategies();
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(all.map(({ name, group, complexity, description }) => ({ name, group, complexity, description })))}\n`);

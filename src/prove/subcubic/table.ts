@@ -9,7 +9,8 @@ import { basename } from 'node:path';
 import { checkCertificate } from 'mechcert-checker';
 import { parseModel } from '../../model/model.js';
 import { certificateBytes, writeCertificate } from '../certificate.js';
-import { getStrategy, silentProgress } from '../strategy.js';
+import { getStrategy } from '../registry.js';
+import { silentProgress } from '../strategy.js';
 import { proveSubcubic } from './prove.js';
 import { ALL_VARIANTS, complexityTag, unexplainedDimension, variantGroup, variantName } from './variants.js';
 
