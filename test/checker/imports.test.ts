@@ -67,4 +67,44 @@ describe('checker/ imports (the trust boundary)', () => {
     const launcher = readFileSync(join(checker, 'bin/mechcert-check.js'), 'utf8');
     expect([...launcher.matchAll(/import\(['"]([^'"]+)['"]\)|from ['"]([^'"]+)['"]/g)].map((m) => m[1] ?? m[2])).toEqual(['../dist/cli.js']);
   });
+
+  it('has no import cycle among its sources, type-only imports included', () => {
+    expect(findCycle(importGraph())).toBeNull();
+    // The search itself: a loop through a type-only import is one.
+    expect(findCycle(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']]]))).toEqual(['a.ts', 'b.ts', 'c.ts', 'a.ts']);
+    expect(findCycle(new Map([['a.ts', ['b.ts', 'c.ts']], ['b.ts', ['c.ts']], ['c.ts', []]]))).toBeNull();
+  });
 });
+
+/** Each checker source (relative to checker/) with the checker sources it imports, `import type` included. */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of files) {
+    const specs = [...readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/g)];
+    graph.set(relative(checker, file), specs.map((m) => relative(checker, resolve(dirname(file), m[1] ?? m[2])).replace(/\.js$/, '.ts')));
+  }
+  return graph;
+}
+
+/** A loop of imports (its files, the first repeated at the end), or null when the graph has none. */
+function findCycle(graph: Map<string, string[]>): string[] | null {
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (file: string): string[] | null => {
+    if (path.includes(file)) return [...path.slice(path.indexOf(file)), file];
+    if (done.has(file)) return null;
+    path.push(file);
+    for (const dep of graph.get(file) ?? []) {
+      const cycle = visit(dep);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    done.add(file);
+    return null;
+  };
+  for (const file of graph.keys()) {
+    const cycle = visit(file);
+    if (cycle) return cycle;
+  }
+  return null;
+}
