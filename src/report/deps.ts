@@ -1,5 +1,5 @@
 /**
- * The report's view of the prover's strategy registry (src/prove/strategy.ts). Tests may install a stand-in registry
+ * The report's view of the prover's strategy registry (src/prove/registry.ts). Tests may install a stand-in registry
  * with setStrategyProvider (in-process only).
  */
 import type { Backend } from '../backend/registry.js';
