@@ -2,6 +2,9 @@
  * The checker's count of exact arithmetic operations (BigInt or exact-integer add, subtract, multiply, divide,
  * compare): the proof's length. One counter object is created per check and passed explicitly.
  */
+/** What a counting rule needs of a counter: `add` (a worker thread passes a plain object of its own). */
+export type Count = { add(n: number): void };
+
 export class Ops {
   /** Exact while below 2^53: folded into `folded` long before that. */
   private recent = 0;

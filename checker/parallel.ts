@@ -14,6 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import type { StepContext } from './context.js';
 import { CheckError, ensure } from './errors.js';
+import type { Count } from './ops.js';
 import { bruteForceData, countMax, coverage, type BruteForceCountStep, type BruteForceData } from './rules/brute-force-count.js';
 import { checkMax, cubicData, sumCases, type CubicCountStep, type CubicData } from './rules/cubic-count.js';
 
@@ -30,7 +31,7 @@ export interface Piece {
 }
 
 /** Checks piece `id` of the job (on whichever thread), counting its operations in `ops`. */
-export function checkPiece(job: Job, id: number, ops: { add(n: number): void }): Omit<Piece, 'id' | 'ops'> {
+export function checkPiece(job: Job, id: number, ops: Count): Omit<Piece, 'id' | 'ops'> {
   if (job.rule === 'brute-force-count') return countMax(job.data, id, job.step, ops);
   const g = job.data.groups[id];
   return checkMax(job.data, g.m, g.items, job.step, ops);

@@ -50,6 +50,7 @@ import { bitLength, abs } from '../arith/exact.js';
 import { ensure, ensureWithin } from '../errors.js';
 import { FLOAT_OPS_PER_WORK, MAX_BRUTE_FORCE_SEQUENCES } from '../limits.js';
 import { logitPaths, type Shape } from '../model.js';
+import type { Count } from '../ops.js';
 import { ensureWork, pathWork } from '../work.js';
 import { marginOnGrid } from './float32-margin.js';
 
@@ -162,8 +163,6 @@ export function checkVisited(m: number, q: number, K: number, visited: number, a
   const expected = BigInt(m + 1) ** BigInt(K - 1) - (q < m ? BigInt(m) ** BigInt(K - 1) : 0n);
   ensure(BigInt(visited) === expected, at, RULE, `coverage: (m=${m}, q=${q}) visited ${visited} sequences, expected ${expected}`);
 }
-
-type Count = { add(n: number): void };
 
 /**
  * The sequences with max m: every query q ≤ m, every non-query layout over [0, m] with at least one m when q < m.
@@ -311,7 +310,10 @@ function countQuery(d: BruteForceData, mc: MaxCoefficients, q: number, ws: WorkS
   const { T, rest, accs, tok, Fr, Fm } = ws;
   tok[K - 1] = q;
   const firstFail = (acc: Float64Array, B: Float64Array, row: number, x0: number) => firstFailing(acc, B, row, x0, m, V);
-  let [good, visited, fastOps, slowOps] = [0, 0, 0, 0];
+  let good = 0;
+  let visited = 0;
+  let fastOps = 0;
+  let slowOps = 0;
   /** The sequence in tok, whose T⁺ sums are acc[x] + B[row + x]; outputs below x0 are known to pass. */
   const leaf = (acc: Float64Array, B: Float64Array, row: number, x0: number): void => {
     visited++;

@@ -55,6 +55,7 @@ import { binomial, bitLength, ceilDiv, ceilShift, floorShift, parseRational } fr
 import { ensure, reject } from '../errors.js';
 import { MAX_K, MAX_NUMBER_CHARS } from '../limits.js';
 import { logitPaths } from '../model.js';
+import type { Count } from '../ops.js';
 import { ensureWork, pathWork } from '../work.js';
 import { MARGIN_FRAC_BITS, marginDecimal } from './float32-margin.js';
 import { checkPositionOrder } from './position-order.js';
@@ -237,8 +238,6 @@ function screenTables(V: number, K: number, paths: bigint[][], tE: { hi: bigint[
 export interface Verified {
   cases: number[];
 }
-
-type Count = { add(n: number): void };
 
 /**
  * Verifies the cases of one max m, in order; returns the cases verified, or throws the rejection of the first case

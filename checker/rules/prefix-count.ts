@@ -40,6 +40,7 @@ import type { ExpGrid, ExpTable, StepContext } from '../context.js';
 import { binomial } from '../arith/exact.js';
 import { ensure, reject } from '../errors.js';
 import { logitPaths, type Mat, type Shape } from '../model.js';
+import type { Count } from '../ops.js';
 import { ensureWork, pathWork } from '../work.js';
 import { gridEntry } from './exp-grid.js';
 import { marginDecimal, marginOnGrid } from './float32-margin.js';
@@ -249,7 +250,7 @@ const term = (cf: bigint, lo: bigint, hi: bigint) => cf * (cf >= 0n ? hi : lo);
  * with the true weights the sum is affine in the m positions' mass with slope Fm·2^F_G − H (both over 2^(exp+F_G)),
  * so its largest value over all layouts is at layout A (m on the smallest weights) when the slope is ≤ 0, else B.
  */
-function sum(Fm: bigint, H: bigint, query: bigint, [A, B]: Layout[], qt: QueryTables, ops: { add(n: number): void }): { value: bigint; at: string } {
+function sum(Fm: bigint, H: bigint, query: bigint, [A, B]: Layout[], qt: QueryTables, ops: Count): { value: bigint; at: string } {
   const L = Fm * qt.one <= H ? A : B;
   ops.add(8);
   return { value: term(Fm, L.mLo * qt.one, L.mHi * qt.one) + L.kHi * H + query, at: L.at };
