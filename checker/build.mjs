@@ -21,7 +21,9 @@ const require = createRequire(import.meta.url);
  */
 function validatorModule() {
   const schema = JSON.parse(readFileSync(here('../schemas/certificate.schema.json'), 'utf8'));
-  const ajv = new Ajv2020({ strict: true, allErrors: false, code: { source: true, esm: true, lines: true } });
+  // unicode: false: maxLength counts UTF-16 code units (string.length), not code points through ajv's runtime helper,
+  // which the generated code would have to require. Every length-limited string is ASCII by its pattern: the same count.
+  const ajv = new Ajv2020({ strict: true, allErrors: false, unicode: false, code: { source: true, esm: true, lines: true } });
   const code = standaloneCode(ajv, ajv.compile(schema));
   const name = /export const validate = (\w+);/.exec(code)?.[1];
   if (!name || /\brequire\(/.test(code)) throw new Error('unexpected standalone validator code');

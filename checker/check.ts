@@ -105,13 +105,16 @@ const COUNT_KIND_STRATEGY: Record<string, RegExp> = {
 async function certificateText(bytes: Uint8Array): Promise<Uint8Array> {
   ensureWithin(bytes.length <= MAX_CERTIFICATE_FILE_BYTES, null, 'limits', `certificate file of ${bytes.length} bytes exceeds ${MAX_CERTIFICATE_FILE_BYTES}`);
   if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  let text: Uint8Array;
   try {
-    return await gunzip(bytes, MAX_CERTIFICATE_JSON_BYTES);
+    text = await gunzip(bytes, MAX_CERTIFICATE_JSON_BYTES);
   } catch (e) {
     if (!(e instanceof GunzipError)) throw e;
     ensureWithin(!e.tooLarge, null, 'limits', `gzip certificate ${e.message}`);
     return reject(null, 'gzip', `gzip certificate is corrupt: ${e.message}`);
   }
+  ensure(text[0] !== 0x1f || text[1] !== 0x8b, null, 'gzip', 'gzip certificate decompresses to gzip data: one layer of gzip is read');
+  return text;
 }
 
 function parseCertificate(text: Uint8Array): Certificate {
@@ -146,7 +149,7 @@ async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: st
   ensure(!claim.semantics || cert.format !== 'mechcert/1', null, 'format', 'claim.semantics needs format mechcert/1.1 or later');
   const margin = claim.semantics ? float32Margin(model, claim.semantics, run.ops, run.workLimit) : 0n;
   const steps = cert.evidence.steps;
-  ensure(steps.length <= MAX_STEPS, null, 'limits', `${steps.length} steps exceed the limit ${MAX_STEPS}`);
+  ensureWithin(steps.length <= MAX_STEPS, null, 'limits', `${steps.length} steps exceed the limit ${MAX_STEPS}`);
   const index = new Map<string, number>();
   for (const [i, s] of steps.entries()) {
     ensure(!index.has(s.id), s.id, 'step-id', `duplicate step id ${JSON.stringify(s.id)}`);

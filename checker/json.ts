@@ -2,8 +2,10 @@
  * JSON as the checker reads it (the certificate, the safetensors header). A pre-scan of the text, run before
  * JSON.parse: hostile nesting or element counts are rejected before they can exhaust the stack or the heap
  * (limits.MAX_JSON_DEPTH, limits.MAX_JSON_VALUES), and a duplicated object key is found at all (JSON.parse keeps the
- * last value silently, another reader may keep the first: the same hashed text would then claim two things). One
- * linear pass that never recurses; its memory is the keys of the objects still open.
+ * last value silently, another reader may keep the first: the same hashed text would then claim two things), and so is
+ * a number not written as an integer of at most 15 digits (JSON.parse reads `4.0`, `4e0` and `3.9999999999999999`
+ * all as 4, and 9007199254740993 as …992, where an exact reader sees another value: every number either file format
+ * holds is an integer). One linear pass that never recurses; its memory is the keys of the objects still open.
  */
 import { MAX_JSON_DEPTH, MAX_JSON_VALUES } from './limits.js';
 
@@ -14,7 +16,12 @@ export interface JsonShape {
   values: number;
   /** The first key that occurs twice in one object (decoded), or null. */
   duplicateKey: string | null;
+  /** The first number token not written as an integer of at most 15 digits, or null. */
+  inexactNumber: string | null;
 }
+
+/** A number token that JSON.parse may read as another value than its text: a fraction, an exponent, −0, > 15 digits. */
+const INEXACT = /[.eE+]|^-0$|[0-9]{16}/;
 
 /** An open array (null) or object (the keys seen so far) during the scan. */
 type Frame = Set<string> | null;
@@ -25,6 +32,7 @@ export function jsonShape(text: string): JsonShape {
   let values = 0;
   let expectKey = false;
   let duplicateKey: string | null = null;
+  let inexactNumber: string | null = null;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (ch === 0x22) {
@@ -42,8 +50,14 @@ export function jsonShape(text: string): JsonShape {
       values++;
       expectKey = open[open.length - 1] instanceof Set;
     } else if (ch === 0x5d || ch === 0x7d) open.pop();
+    else if (ch === 0x2d || (ch >= 0x30 && ch <= 0x39)) {
+      const start = i;
+      while (i + 1 < text.length && /[-+.eE0-9]/.test(text[i + 1])) i++;
+      const token = text.slice(start, i + 1);
+      if (inexactNumber === null && INEXACT.test(token)) inexactNumber = token;
+    }
   }
-  return { depth: deepest, values, duplicateKey };
+  return { depth: deepest, values, duplicateKey, inexactNumber };
 }
 
 /** Adds the key whose JSON string literal is `literal`; returns it when it was already there. */
@@ -76,6 +90,7 @@ export function parseJson(bytes: Uint8Array, name: string, fail: (limit: boolean
   if (shape.depth > MAX_JSON_DEPTH) fail(true, `${name} nests deeper than ${MAX_JSON_DEPTH}`);
   if (shape.values > MAX_JSON_VALUES) fail(true, `${name} holds more than ${MAX_JSON_VALUES} array elements and object members`);
   if (shape.duplicateKey !== null) fail(false, `${name} repeats the key ${JSON.stringify(shape.duplicateKey)}`);
+  if (shape.inexactNumber !== null) fail(false, `${name} number ${shape.inexactNumber} is not written as an integer of at most 15 digits`);
   try {
     return { text, value: JSON.parse(text) };
   } catch (e) {

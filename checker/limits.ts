@@ -27,8 +27,11 @@ export const MAX_D_HEAD = 1024;
 
 /** Most evidence steps in one certificate. */
 export const MAX_STEPS = 1024;
-/** Most characters in one rational, mantissa, count or bitmask string. */
-export const MAX_NUMBER_CHARS = 200;
+/**
+ * Most characters in one rational, mantissa, count or bitmask string (the schema's `maxLength`): a bitmask over
+ * V = MAX_VOCAB tokens needs MAX_VOCAB / 4 hex digits, and V^K at the shape limits has 193 decimal digits.
+ */
+export const MAX_NUMBER_CHARS = 256;
 /** Most fraction bits of an exp table, an exp grid or a subcubic count's witnesses (`fracBits`). */
 export const MAX_FRAC_BITS = 256;
 /** An exp grid's points z = (base + i)/2^stepBits: at most MAX_GRID_STEP_BITS, and |z| ≤ 2^MAX_GRID_Z_BITS (4096). */

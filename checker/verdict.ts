@@ -2,19 +2,30 @@
  * How a verdict is printed, shared by the standalone `mechcert-check`, the prover's `mechcert check` and the browser
  * page, so that all print the same text. Diagnostics only: nothing here decides anything.
  *
- * Certificates are untrusted text, and so is every message quoting them: before anything is printed, control
- * characters (C0, DEL, C1: a terminal would act on an escape sequence), bidirectional and invisible formatting
- * characters (they reorder or hide what is shown) and lone surrogates (no strict JSON reader accepts them) become
- * visible `\u{…}` escapes.
+ * Certificates are untrusted text, and so is every message quoting them: before anything is printed, every character
+ * that is not visible text becomes a visible `\u{…}` escape: Unicode's "other" characters (\p{C}: controls, where a
+ * terminal would act on an escape sequence; formatting characters such as the bidirectional controls, which reorder
+ * what is shown; lone surrogates, which no strict JSON reader accepts; private-use and unassigned code points), the
+ * default-ignorable ones (\p{DI}: zero-width, variation selectors, tag characters, Hangul fillers: they hide text)
+ * and every separator but the space (\p{Z}: line and paragraph separators, spaces that look like U+0020).
  */
 import type { Status, Verdict } from './check.js';
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNPRINTABLE = /(?! )[\p{C}\p{DI}\p{Z}]/gu;
+
+/** Most characters of a printed reason, after escaping (SPEC §5). */
+const MAX_REASON_CHARS = 1000;
 
 /** `s` with every unprintable character written as a `\u{hex}` escape. */
 export function printable(s: string): string {
-  return s.replace(UNPRINTABLE, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+  return s.replace(UNPRINTABLE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+/** A printed reason: escaped, then cut to MAX_REASON_CHARS code points, never inside an escape. */
+export function printedReason(message: string): string {
+  const chars = Array.from(printable(message));
+  if (chars.length <= MAX_REASON_CHARS) return chars.join('');
+  return `${chars.slice(0, MAX_REASON_CHARS - 1).join('').replace(/\\u\{[0-9a-f]*$/, '')}…`;
 }
 
 /** The exit status of a verdict: 0 verified, 1 rejected, 3 not decided here (2 is the CLI's usage or I/O error). */
@@ -65,7 +76,7 @@ function failedLines(v: Extract<Verdict, { verified: false }>): string[] {
     v.status === 'undecided' ? 'NOT DECIDED (this checker stopped before deciding; the certificate was neither verified nor refuted)' : 'NOT VERIFIED',
     `step:        ${e.step ?? '(none)'}`,
     `rule:        ${e.rule}`,
-    `reason:      ${e.message}`,
+    `reason:      ${printedReason(e.message)}`,
     `model:       sha256 ${v.modelSha256}`,
     `certificate: sha256 ${v.certificateSha256 ?? '(unreadable)'} (${v.certificateBytes} bytes)`,
     `checker:     mechcert-checker ${v.checkerVersion}`,
@@ -92,7 +103,7 @@ export function formatVerdictJson(v: Verdict): string {
     certificateFileSha256: v.certificateFileSha256,
     checkerVersion: v.checkerVersion,
     checkerOps: v.checkerOps,
-    ...(v.verified ? { cite: citeLine(v).replace(/^cite:\s+/, '') } : { error: v.error }),
+    ...(v.verified ? { cite: citeLine(v).replace(/^cite:\s+/, '') } : { error: { ...v.error, message: printedReason(v.error.message) } }),
   };
   return JSON.stringify(out, (_key, value: unknown) => (typeof value === 'string' ? printable(value) : value));
 }

@@ -6,7 +6,7 @@
  */
 import { checkCertificate } from '../check.js';
 import { MAX_CERTIFICATE_FILE_BYTES, MAX_MODEL_BYTES } from '../limits.js';
-import { exitCode, formatVerdict, printable } from '../verdict.js';
+import { exitCode, formatVerdict, printable, printedReason } from '../verdict.js';
 
 /** A file as the page posts it (a File or Blob: structured-cloneable, read here, off the page's thread). */
 interface InputFile {
@@ -66,7 +66,7 @@ async function check(req: CheckRequest): Promise<WorkerMessage> {
   const error = v.verified ? null : v.error;
   return {
     type: 'verdict', status: v.status, exitCode: exitCode(v.status), text: formatVerdict(v),
-    step: error ? printable(error.step ?? '(none)') : null, rule: error ? printable(error.rule) : null, reason: error ? printable(error.message) : null,
+    step: error ? printable(error.step ?? '(none)') : null, rule: error ? printable(error.rule) : null, reason: error ? printedReason(error.message) : null,
   };
 }
 

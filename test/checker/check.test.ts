@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkCertificate } from '../../checker/check.js';
+import { MAX_NUMBER_CHARS } from '../../checker/limits.js';
 import { bruteForceCertificate, cubicCertificate, encode, tinyModel } from './helpers.js';
 
 const t = tinyModel('solver', 3, 5, 2);
@@ -55,7 +56,9 @@ describe('checkCertificate', () => {
   });
 
   it('rejects JSON numbers for rationals, unknown fields, wrong types and other formats before reading steps', async () => {
-    expect(await verdict((c) => { (c.evidence.steps[0] as Record<string, unknown>).lo = 0.17; })).toMatch(/schema: \/evidence\/steps\/0\/lo must be string/);
+    expect(await verdict((c) => { (c.evidence.steps[0] as Record<string, unknown>).lo = 17; })).toMatch(/schema: \/evidence\/steps\/0\/lo must be string/);
+    // Every JSON number is an integer of at most 15 digits: JSON.parse would read 0.17 as a rounded double.
+    expect(await verdict((c) => { (c.evidence.steps[0] as Record<string, unknown>).lo = 0.17; })).toMatch(/json: certificate number 0.17 is not written as an integer/);
     expect(await verdict((c) => { c.extra = 1; })).toMatch(/schema: \/ must NOT have additional properties/);
     expect(await verdict((c) => { (c.evidence.steps[3] as Record<string, unknown>).hint = 'x'; })).toMatch(/schema/);
     expect(await verdict((c) => { (c.claim as Record<string, unknown>).correct = 5; })).toMatch(/schema/);
@@ -95,7 +98,7 @@ describe('checkCertificate', () => {
     expect((await checkCertificate(new TextEncoder().encode('['.repeat(100000)), t.bytes)).verified ? '' : 'limits').toBe('limits');
     const deep = await checkCertificate(new TextEncoder().encode(`${'['.repeat(17)}${']'.repeat(17)}`), t.bytes);
     expect(deep.verified ? '' : deep.error.rule).toBe('limits');
-    expect(await verdict((c) => { (c.evidence.steps[0] as Record<string, unknown>).lo = `0.${'1'.repeat(250)}`; })).toMatch(/not a rational within the length limit/);
+    expect(await verdict((c) => { (c.evidence.steps[0] as Record<string, unknown>).lo = `0.${'1'.repeat(MAX_NUMBER_CHARS)}`; })).toMatch(`schema: /evidence/steps/0/lo must NOT have more than ${MAX_NUMBER_CHARS} characters`);
     const bad = await checkCertificate(encode(cubic), t.bytes, { threads: 0 });
     expect(bad.verified ? '' : bad.error.rule).toBe('options');
   });

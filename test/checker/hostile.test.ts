@@ -3,7 +3,7 @@
  * model ends in exit 1 (rejected, with a `rule:` and a one-line `reason:`), exit 2 (usage or I/O, one line on
  * stderr) or exit 3 (not decided here: a limit of the checker), in bounded time, never a stack trace. One test per limit of checker/limits.ts (SPEC §5).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,9 +65,9 @@ async function expectClean(args: string[], code: 1 | 2 | 3, rule?: RegExp) {
 }
 const cert = (data: string | Uint8Array, code: 1 | 2 | 3, rule?: RegExp) => expectClean([file(data), '--model', model], code, rule);
 /** A model file and a certificate that claims its SHA-256, so the checker reaches the model parser. */
-const hostileModel = (bytes: Uint8Array, rule: RegExp = /^model$/) => {
+const hostileModel = (bytes: Uint8Array, rule: RegExp = /^model$/, exit: 1 | 3 = 1) => {
   const sha = createHash('sha256').update(bytes).digest('hex');
-  return expectClean([file(variant((c) => { c.claim.modelSha256 = sha; })), '--model', file(bytes)], 1, rule);
+  return expectClean([file(variant((c) => { c.claim.modelSha256 = sha; })), '--model', file(bytes)], exit, rule);
 };
 const header = (h: unknown, tail = new Uint8Array(0)) => {
   const json = new TextEncoder().encode(JSON.stringify(h));
@@ -93,7 +93,8 @@ describe('hostile certificates (CLI)', { timeout: 60_000 }, () => {
     const r = await cli([file(variant((c) => { c.prover.note = `"[{\\${'['.repeat(1e5)}`; })), '--model', model]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
-  it('a number with millions of digits', () => cert(JSON.stringify(valid).replace('"k":3', `"k":${'9'.repeat(3e6)}`), 1, /^schema$/));
+  it('a number with millions of digits (refused before JSON.parse rounds it)', () =>
+    cert(JSON.stringify(valid).replace('"k":3', `"k":${'9'.repeat(3e6)}`), 1, /^json$/));
   it(`a rational with millions of digits (limit ${MAX_NUMBER_CHARS} characters)`, () =>
     cert(variant((c) => { c.evidence.steps[0].lo = `0.${'1'.repeat(3e6)}`; }), 1, /^(schema|inv-sqrt-scale)$/));
   it(`a huge array (limit ${MAX_JSON_VALUES} elements, checked before JSON.parse)`, () =>
@@ -101,7 +102,7 @@ describe('hostile certificates (CLI)', { timeout: 60_000 }, () => {
   it('a large array within the element limit is rejected by the schema or its rule', () =>
     cert(variant((c) => { c.evidence.steps[1].shift = new Array(1e6).fill(0); }), 1, /^(schema|exp-table)$/));
   it(`more than ${MAX_STEPS} steps`, () =>
-    cert(variant((c) => { c.evidence.steps = Array.from({ length: MAX_STEPS + 1 }, (_, i) => ({ ...c.evidence.steps[0], id: `s${i}` })); }), 1, /^(schema|limits)$/));
+    cert(variant((c) => { c.evidence.steps = Array.from({ length: MAX_STEPS + 1 }, (_, i) => ({ ...c.evidence.steps[0], id: `s${i}` })); }), 3, /^limits$/));
   it('another major version', () => cert(variant((c) => { c.format = 'mechcert/2'; c.whatever = [1, 2]; }), 1, /^format$/));
   it('a certificate for another model', async () => {
     const other = join(fixtures, 'models/prover-solver-k4-v6.safetensors');
@@ -143,6 +144,98 @@ describe('hostile certificates (CLI)', { timeout: 60_000 }, () => {
   });
 });
 
+/** Every character an output may not hold raw: controls, format and invisible characters, separators but the space. */
+const RAW_UNPRINTABLE = /(?![ \n])[\p{C}\p{DI}\p{Z}]/u;
+
+describe('the second hostile review (CLI)', { timeout: 60_000 }, () => {
+  const gz = gzipSync(JSON.stringify(valid));
+  it('bytes after the last gzip member, a zero byte first (zlib takes it for padding and stops reading)', async () => {
+    const unread = await cert(Buffer.concat([gz, Buffer.from('\0 unread: {"claim":{"correct":"125"}}')]), 1, /^gzip$/);
+    expect(unread.stdout).toMatch(/reason: +gzip certificate is corrupt: 37 bytes after the last member are not gzip data/);
+    await cert(Buffer.concat([gz, Buffer.alloc(4096)]), 1, /^gzip$/);
+    // Two members, each a part of the text: read as one text (gzip's concatenation), so they verify.
+    const text = JSON.stringify(valid);
+    const twoMembers = await cli([file(Buffer.concat([gzipSync(text.slice(0, 100)), gzipSync(text.slice(100))])), '--model', model]);
+    expect(twoMembers.code, twoMembers.stdout).toBe(0);
+  });
+  it('gzip inside gzip is named as such', async () => {
+    expect((await cert(gzipSync(gz), 1, /^gzip$/)).stdout).toMatch(/decompresses to gzip data/);
+  });
+  it('a number JSON.parse would round is refused, wherever it stands', async () => {
+    const text = JSON.stringify(valid);
+    for (const [from, to] of [['"k":3', '"k":2.9999999999999999'], ['"k":3', '"k":3.0'], ['"k":3', '"k":3e0'], ['"fracBits":40', '"fracBits":40.000000000000001'],
+      ['"k":3', '"k":-0'], ['"vocab":5', '"vocab":5000000000000000001']]) {
+      expect(text).toContain(from);
+      expect((await cert(text.replace(from, to), 1, /^json$/)).stdout).toMatch(/certificate number \S+ is not written as an integer of at most 15 digits/);
+    }
+  });
+  it(`a count string beyond ${MAX_NUMBER_CHARS} characters is refused by the schema before any arithmetic`, async () => {
+    const huge = await cert(variant((c) => { c.claim.correct = '9'.repeat(1e7); }), 1, /^schema$/);
+    expect(huge.stdout).toMatch(/\/claim\/correct must NOT have more than 256 characters/);
+  });
+  it(`a bitmask of ${MAX_NUMBER_CHARS} hex digits (a V = ${MAX_VOCAB} mask's length) is read; one more is refused`, async () => {
+    const c1 = (c: J) => c.evidence.steps[3].cases.find((x: J) => x.good !== undefined) as J;
+    const at = (n: number) => variant((c) => { c1(c).good = c1(c).good.padStart(n, '0'); });
+    expect(MAX_NUMBER_CHARS).toBeGreaterThanOrEqual(MAX_VOCAB / 4);
+    const r = await cli([file(at(MAX_NUMBER_CHARS)), '--model', model]);
+    expect(r.code, r.stdout).toBe(0);
+    await cert(at(MAX_NUMBER_CHARS + 1), 1, /^schema$/);
+  });
+  it('invisible and format characters are escaped in text and --json (soft hyphen, Mongolian vowel separator, tags, U+206A, U+FFF9)', async () => {
+    const key = 'A\u00adB\u180eC\u206aD\u206fE\ufff9F\u{e0041}G\u{e0001}H\u034fI\u3164J\u00a0K';
+    const p = file(JSON.stringify(valid).replace('"prover":{', `"prover":{${JSON.stringify(key)}:1,`));
+    const text = await expectClean([p, '--model', model], 1, /^schema$/);
+    expect(text.stdout).not.toMatch(RAW_UNPRINTABLE);
+    expect(text.stdout).toContain('A\\u{ad}B\\u{180e}C\\u{206a}D\\u{206f}E\\u{fff9}F\\u{e0041}G\\u{e0001}H\\u{34f}I\\u{3164}J K'); // white space folds into one space (oneLine)
+    const json = await cli([p, '--model', model, '--json']);
+    expect(json.stdout).not.toMatch(RAW_UNPRINTABLE);
+    expect(JSON.parse(json.stdout).error.message).toContain('A\\u{ad}B');
+  });
+  it('a reason stays within 1000 characters after escaping', async () => {
+    const key = '\u202e'.repeat(5000);
+    const p = file(JSON.stringify(valid).replace('"prover":{', `"prover":{"${key}":1,`));
+    const r = await expectClean([p, '--model', model], 1, /^schema$/);
+    const reason = /\nreason: +([^\n]*)\n/.exec(r.stdout)![1];
+    expect([...reason].length).toBeLessThanOrEqual(1000);
+    expect(reason).toMatch(/^\/prover\/(\\u\{202e\})+…$/);
+    expect([...JSON.parse((await cli([p, '--model', model, '--json'])).stdout).error.message].length).toBeLessThanOrEqual(1000);
+  });
+  it('--json gives one JSON object on a usage or I/O error too (status "error", exit 2)', async () => {
+    const missing = await cli([join(dir, 'missing.json'), '--model', model, '--json']);
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ status: 'error', verified: false, error: { step: null, rule: 'input' } });
+    const usage = await cli([file(JSON.stringify(valid)), '--model', model, '--json', '--threads', '0']);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout)).toMatchObject({ status: 'error', error: { rule: 'usage', message: '--threads must be an integer from 1 to 64, got "0"' } });
+  });
+  it('flags: a repeated --model, a value on a flag that takes none, and -- before the operand', async () => {
+    const p = file(JSON.stringify(valid));
+    expect((await expectClean([p, '--model', join(dir, 'missing'), '--model', model], 2)).stderr).toMatch(/--model is given twice/);
+    expect((await expectClean([p, '--model', model, '--json=false'], 2)).stderr).toMatch(/--json takes no value/);
+    expect((await cli(['--model', model, '--', p])).code).toBe(0);
+  });
+  it('an output that cannot be written (a full disk, a closed pipe) is an I/O error: exit 2, one line, no stack trace', () => {
+    const bin = join(root, 'bin/mechcert-check.js');
+    const p = file(JSON.stringify(valid));
+    const full = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" "${p}" --model "${model}" > /dev/full`], { encoding: 'utf8', timeout: 30_000 });
+    expect(full.status).toBe(2);
+    expect(full.stderr).toBe('mechcert-check: cannot write the output: ENOSPC\n');
+    const pipe = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" "${p}" --model "${model}" | (exit 0); echo "exit \${PIPESTATUS[0]}" >&2`], { encoding: 'utf8', timeout: 30_000 });
+    expect(pipe.stderr).toBe('mechcert-check: cannot write the output: EPIPE\nexit 2\n');
+  });
+  it(`steps, shapes and a header beyond the limits are not decided here (exit 3), not rejections`, async () => {
+    await cert(variant((c) => { c.evidence.steps = Array.from({ length: MAX_STEPS + 1 }, (_, i) => ({ ...c.evidence.steps[0], id: `s${i}` })); }), 3, /^limits$/);
+    const t = (shape: number[], at: number) => ({ dtype: 'F32', shape, data_offsets: [4 * at, 4 * (at + shape.reduce((a, b) => a * b, 1))] });
+    const V = MAX_VOCAB + 1;
+    const wide = header({
+      'embed.W_E': t([V, 1], 0), 'pos_embed.W_pos': t([3, 1], V), 'blocks.0.attn.W_Q': t([1, 1, 1], V + 3), 'blocks.0.attn.W_K': t([1, 1, 1], V + 4),
+      'blocks.0.attn.W_V': t([1, 1, 1], V + 5), 'blocks.0.attn.W_O': t([1, 1, 1], V + 6), 'unembed.W_U': t([1, V], V + 7),
+    }, new Uint8Array(4 * (2 * V + 7)));
+    const r = await hostileModel(wide, /^limits$/, 3);
+    expect(r.stdout).toMatch(/shapes V=1025, K=3, d_model=1, d_head=1 are outside the checker's limits/);
+  });
+});
+
 describe('hostile models (CLI)', { timeout: 60_000 }, () => {
   it('random bytes as the model (SHA-256 mismatch, then the parser itself)', async () => {
     let s = 99;
@@ -158,14 +251,14 @@ describe('hostile models (CLI)', { timeout: 60_000 }, () => {
     const b = new Uint8Array(64);
     new DataView(b.buffer).setBigUint64(0, 2n ** 64n - 1n, true);
     await hostileModel(b);
-    await hostileModel(header({ pad: 'x'.repeat(MAX_MODEL_HEADER_BYTES) }));
+    await hostileModel(header({ pad: 'x'.repeat(MAX_MODEL_HEADER_BYTES) }), /^limits$/, 3);
   });
   it('a header nested a million deep (depth checked before JSON.parse)', () => {
     const json = new TextEncoder().encode(`${'['.repeat(5e5)}${']'.repeat(5e5)}`);
     const out = new Uint8Array(8 + json.length);
     new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
     out.set(json, 8);
-    return hostileModel(out);
+    return hostileModel(out, /^limits$/, 3);
   });
   it(`shapes over the limits (V ≤ ${MAX_VOCAB}) and tensors outside the file`, async () => {
     const t = (shape: number[], begin = 0, end = 0) => ({ dtype: 'F32', shape, data_offsets: [begin, end] });

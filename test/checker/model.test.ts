@@ -202,9 +202,10 @@ describe('strict safetensors', () => {
   it('refuses number literals that are not plain integers, though JSON.parse reads them as integers', () => {
     expect(load(safetensors(wide()))).toBe('ok');
     for (const lit of ['4.096e3', '4096.0000000000001', '4096.0', '4096e0', '40960e-1']) {
-      expect(load(withHeader(safetensors(wide()), (s) => s.replace('[0,4096]', `[0,${lit}]`)))).toBe(`safetensors header number ${lit} is not written as a non-negative integer`);
+      expect(load(withHeader(safetensors(wide()), (s) => s.replace('[0,4096]', `[0,${lit}]`)))).toBe(`safetensors header number ${lit} is not written as an integer of at most 15 digits`);
     }
     expect(load(withHeader(safetensors(weights()), (s) => s.replace('"shape":[3,2]', '"shape":[3.0,2]')))).toMatch(/number 3\.0 is not/);
+    expect(load(withHeader(safetensors(weights()), (s) => s.replace('"shape":[3,2]', '"shape":[-0,2]')))).toMatch(/number -0 is not/);
   });
 
   it('refuses gaps, overlaps and trailing bytes: the tensors tile the data region', () => {
