@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { bruteForceCertificate, floatCounts, tinyModel } from '../test/checker/helpers.js';
-import { bigModel, hugeScale } from '../test/checker/work-hostile.js';
+import { bigModel, hugeScale, wideModel } from '../test/checker/work-hostile.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -121,5 +121,22 @@ export function writeHostileCases(dir: string): HostileCase[] {
   add(7, 'gzip: bad CRC', crc, shippedPath, { exit: 1, rule: 'gzip' });
   add(7, 'gzip: garbage after the member', Uint8Array.from([...gz, ...new TextEncoder().encode('garbage')]), shippedPath, { exit: 1, rule: 'gzip' });
   add(7, 'gzip: truncated', gz.subarray(0, gz.length >> 1), shippedPath, { exit: 1, rule: 'gzip' });
+
+  // 8. A second review, the front end: unread bytes after a zero byte past the gzip member; numbers JSON.parse
+  // rounds; a count string of ten million digits; an object of millions of keys (here 5000: refused from 4097).
+  add(8, 'gzip: a zero byte, then unread bytes, after the member', Uint8Array.from([...gz, 0, ...new TextEncoder().encode('{"claim":{}}')]), shippedPath, { exit: 1, rule: 'gzip' });
+  add(8, 'certificate: "k":3.9999999999999999 (JSON.parse reads 4)', json.replace('"k":4,', '"k":3.9999999999999999,'), shippedPath, { exit: 1, rule: 'json' });
+  add(8, 'certificate: claim.correct of 10^7 digits', JSON.stringify({ ...subcubic, claim: { ...subcubic.claim, correct: '9'.repeat(1e7) } }), shippedPath, { exit: 1, rule: 'schema' });
+  const keys = Array.from({ length: 5000 }, (_, i) => `"k${i}":"x"`).join(',');
+  add(8, 'certificate: a prover object of 5000 members', json.replace('"prover":{', `"prover":{${keys},`), shippedPath, { exit: 3, rule: 'limits' });
+
+  // 9. A second review, work within the limit by shape alone: weights spread from 2^−140 to 2^120 (every exact
+  // numerator 261 bits; forming EQKE took minutes), and exp tables whose estimates add up over the steps.
+  const wide = wideModel();
+  add(9, '5 MB model with weights from 2^−140 to 2^120, exp table over EQKE', wide.cert, wide.model, { exit: 3, rule: 'exp-table' });
+  const copies = JSON.parse(readFileSync(join(ROOT, 'certificates/max4-v64-s123.cubic.json'), 'utf8')) as J;
+  const steps = copies.evidence.steps as J[];
+  steps.splice(1, 0, ...Array.from({ length: 50 }, (_, i) => ({ ...steps[1], id: `copy${i}` })));
+  add(9, 'cubic certificate with 50 copies of its exp table over EQKE', JSON.stringify(copies), shippedPath, { exit: 3, rule: 'exp-table' });
   return cases;
 }

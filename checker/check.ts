@@ -8,7 +8,7 @@
  * (count) step proved.
  */
 import { decimalFloor, reduce } from './arith/exact.js';
-import type { Claim, Results, StepContext } from './context.js';
+import type { Claim, Results, StepContext, WorkBudget } from './context.js';
 import { CheckError, ensure, ensureWithin, reject } from './errors.js';
 import { parseJson } from './json.js';
 import { MAX_CERTIFICATE_FILE_BYTES, MAX_CERTIFICATE_JSON_BYTES, MAX_STEPS, MAX_THREADS, MAX_WORK } from './limits.js';
@@ -81,7 +81,7 @@ export interface CheckOptions {
    * on the calling thread and N − 1 worker threads (checker/parallel.ts); 1 keeps the single-threaded reference path.
    */
   threads?: number;
-  /** Most exact operations one step may be expected to need (default limits.MAX_WORK); beyond it: not decided here. */
+  /** Most exact operations all steps together may be estimated to need (default limits.MAX_WORK); beyond: not decided here. */
   workLimit?: number;
   /** Called as a long count advances (pieces done of total); for progress display only. */
   progress?: (done: number, total: number) => void;
@@ -133,7 +133,7 @@ function parseCertificate(text: Uint8Array): Certificate {
 }
 
 /** CheckOptions with their defaults, and the operation counter. */
-type Run = CheckOptions & { ops: Ops; threads: number; workLimit: number };
+type Run = CheckOptions & { ops: Ops; threads: number; work: WorkBudget };
 
 async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: string, run: Run): Promise<{ counted: bigint; margin: bigint }> {
   const { claim } = cert;
@@ -147,7 +147,7 @@ async function verify(cert: Certificate, modelBytes: Uint8Array, modelSha256: st
   // A float32 claim (format 1.1, so that a 1.0 checker refuses it) counts a sequence only where its exact logit gaps
   // beat the rounding margin ε (SPEC §1.1).
   ensure(!claim.semantics || cert.format !== 'mechcert/1', null, 'format', 'claim.semantics needs format mechcert/1.1 or later');
-  const margin = claim.semantics ? float32Margin(model, claim.semantics, run.ops, run.workLimit) : 0n;
+  const margin = claim.semantics ? float32Margin(model, claim.semantics, run.ops, run.work) : 0n;
   const steps = cert.evidence.steps;
   ensureWithin(steps.length <= MAX_STEPS, null, 'limits', `${steps.length} steps exceed the limit ${MAX_STEPS}`);
   const index = new Map<string, number>();
@@ -178,7 +178,7 @@ async function runSteps(steps: Step[], index: Map<string, number>, model: ExactM
   let counted = 0n;
   for (const [i, step] of steps.entries()) {
     const ctx: StepContext = {
-      model, claim, ops: run.ops, step: step.id, workLimit: run.workLimit, progress: run.progress, margin,
+      model, claim, ops: run.ops, step: step.id, work: run.work, progress: run.progress, margin,
       resolve<K extends keyof Results>(field: string, id: string, kind: K): Results[K] {
         const j = index.get(id);
         ensure(j !== undefined, step.id, 'reference', `${field} cites ${JSON.stringify(id)}, which is not a step`);
@@ -219,7 +219,7 @@ const oneLine = (s: string) => {
 };
 
 export async function checkCertificate(certBytes: Uint8Array, modelBytes: Uint8Array, opts: CheckOptions = {}): Promise<Verdict> {
-  const run: Run = { ops: new Ops(), threads: opts.threads ?? 1, workLimit: opts.workLimit ?? MAX_WORK, progress: opts.progress };
+  const run: Run = { ops: new Ops(), threads: opts.threads ?? 1, work: { limit: opts.workLimit ?? MAX_WORK, used: 0 }, progress: opts.progress };
   const { ops } = run;
   const common: Common = {
     checkerVersion: CHECKER_VERSION, checkerOps: '0', certificateBytes: certBytes.length, certificateSha256: null, certificateFileSha256: '', modelSha256: '',
@@ -229,7 +229,7 @@ export async function checkCertificate(certBytes: Uint8Array, modelBytes: Uint8A
     common.modelSha256 = await sha256Hex(modelBytes);
     common.certificateFileSha256 = await sha256Hex(certBytes);
     ensureWithin(Number.isSafeInteger(run.threads) && run.threads >= 1 && run.threads <= MAX_THREADS, null, 'options', `threads must be 1..${MAX_THREADS}`);
-    ensureWithin(Number.isSafeInteger(run.workLimit) && run.workLimit > 0, null, 'options', 'the work limit must be a positive safe integer');
+    ensureWithin(Number.isSafeInteger(run.work.limit) && run.work.limit > 0, null, 'options', 'the work limit must be a positive safe integer');
     const text = await certificateText(certBytes);
     common.certificateBytes = text.length;
     common.certificateSha256 = await sha256Hex(text);

@@ -17,7 +17,7 @@ Re-verifies a mechcert certificate against a model file with exact arithmetic.
   --model FILE     the model the certificate is about (safetensors)
   --json           print the verdict as one JSON object
   --threads N      count brute-force and cubic certificates on N threads (1..${MAX_THREADS}, default 1)
-  --max-work OPS   most exact operations one step may need before the check stops undecided (default 2^${Math.log2(MAX_WORK)})
+  --max-work OPS   most operations all steps together may need before the check stops undecided (default 2^${Math.log2(MAX_WORK)})
   --version        print the checker's version
 
 Exit status: 0 verified, 1 rejected, 2 usage or I/O error, 3 not decided here (a limit reached, an unsupported size,

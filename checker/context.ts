@@ -57,15 +57,22 @@ export interface Results {
   'exp-grid': ExpGrid;
 }
 
+/** Operations all the steps of one check may be estimated to need (`limit`), and how many were estimated so far. */
+export interface WorkBudget {
+  limit: number;
+  used: number;
+}
+
 export interface StepContext {
   model: ExactModel;
   /** The certificate's claim (schema-valid). */
   claim: Claim;
   /**
-   * Most exact operations a step may be expected to need (limits.MAX_WORK unless the user raised it): a rule estimates
-   * its work from shapes and counts before doing it, and stops with `ensureWithin` (not decided here) beyond this.
+   * The check's work budget, shared by its steps (one object per check): a rule estimates its work from shapes,
+   * counts and number sizes before doing it (work.ts ensureWork), and stops with `ensureWithin` (not decided here)
+   * when the estimates so far, its own included, exceed `limit` (limits.MAX_WORK unless the user raised it).
    */
-  workLimit: number;
+  work: WorkBudget;
   /** Reports how far a long count has come (pieces done of total); display only, never read back. */
   progress?: (done: number, total: number) => void;
   ops: Ops;

@@ -14,5 +14,5 @@ export type { Float32Semantics };
 /** ε = n/2^fracBits for the model in `modelBytes` (a model the checker accepts) under `semantics`. */
 export function float32MarginOf(modelBytes: Uint8Array, semantics: Float32Semantics): { n: bigint; fracBits: number } {
   const ops = new Ops();
-  return { n: float32Margin(loadExactModel(modelBytes, ops, ''), semantics, ops, MAX_WORK), fracBits: MARGIN_FRAC_BITS };
+  return { n: float32Margin(loadExactModel(modelBytes, ops, ''), semantics, ops, { limit: MAX_WORK, used: 0 }), fracBits: MARGIN_FRAC_BITS };
 }

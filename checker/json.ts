@@ -7,7 +7,7 @@
  * all as 4, and 9007199254740993 as …992, where an exact reader sees another value: every number either file format
  * holds is an integer). One linear pass that never recurses; its memory is the keys of the objects still open.
  */
-import { MAX_JSON_DEPTH, MAX_JSON_VALUES } from './limits.js';
+import { MAX_JSON_DEPTH, MAX_JSON_OBJECT_MEMBERS, MAX_JSON_VALUES } from './limits.js';
 
 export interface JsonShape {
   /** Deepest nesting of arrays and objects. */
@@ -18,6 +18,8 @@ export interface JsonShape {
   duplicateKey: string | null;
   /** The first number token not written as an integer of at most 15 digits, or null. */
   inexactNumber: string | null;
+  /** Whether an object has more than MAX_JSON_OBJECT_MEMBERS keys (the scan stops there; the other fields are partial). */
+  tooWide: boolean;
 }
 
 /** A number token that JSON.parse may read as another value than its text: a fraction, an exponent, −0, > 15 digits. */
@@ -40,6 +42,7 @@ export function jsonShape(text: string): JsonShape {
       for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
       const keys = open[open.length - 1];
       if (expectKey && keys && duplicateKey === null) duplicateKey = noteKey(keys, text.slice(start, i + 1));
+      if (keys && keys.size > MAX_JSON_OBJECT_MEMBERS) return { depth: deepest, values, duplicateKey, inexactNumber, tooWide: true };
       expectKey = false;
     } else if (ch === 0x5b || ch === 0x7b) {
       open.push(ch === 0x7b ? new Set() : null);
@@ -57,7 +60,7 @@ export function jsonShape(text: string): JsonShape {
       if (inexactNumber === null && INEXACT.test(token)) inexactNumber = token;
     }
   }
-  return { depth: deepest, values, duplicateKey, inexactNumber };
+  return { depth: deepest, values, duplicateKey, inexactNumber, tooWide: false };
 }
 
 /** Adds the key whose JSON string literal is `literal`; returns it when it was already there. */
@@ -89,6 +92,7 @@ export function parseJson(bytes: Uint8Array, name: string, fail: (limit: boolean
   const shape = jsonShape(text);
   if (shape.depth > MAX_JSON_DEPTH) fail(true, `${name} nests deeper than ${MAX_JSON_DEPTH}`);
   if (shape.values > MAX_JSON_VALUES) fail(true, `${name} holds more than ${MAX_JSON_VALUES} array elements and object members`);
+  if (shape.tooWide) fail(true, `${name} has an object of more than ${MAX_JSON_OBJECT_MEMBERS} members`);
   if (shape.duplicateKey !== null) fail(false, `${name} repeats the key ${JSON.stringify(shape.duplicateKey)}`);
   if (shape.inexactNumber !== null) fail(false, `${name} number ${shape.inexactNumber} is not written as an integer of at most 15 digits`);
   try {

@@ -14,6 +14,12 @@ export const MAX_JSON_DEPTH = 16;
  * tree stays within a few hundred MiB). A V = 1024 certificate needs about 2^23.
  */
 export const MAX_JSON_VALUES = 2 ** 24;
+/**
+ * Most members of one JSON object (a certificate's objects hold at most a dozen; a safetensors header about twenty
+ * tensors and its metadata): the pre-scan keeps the keys of each open object to find repeats, and JSON.parse builds
+ * a dictionary, so millions of keys in one object would cost gigabytes and minutes before any check.
+ */
+export const MAX_JSON_OBJECT_MEMBERS = 4096;
 /** Largest model file read. */
 export const MAX_MODEL_BYTES = 256 * 1024 * 1024;
 /** Largest safetensors JSON header (its nesting is checked against MAX_JSON_DEPTH before it is parsed). */
@@ -42,21 +48,23 @@ export const MAX_PEEL_RANK = 4;
 /** Most sequences a brute-force count enumerates (V^K); 2^31 is 2 × the V=64, K=5 case. */
 export const MAX_BRUTE_FORCE_SEQUENCES = 2 ** 31;
 /**
- * How much cheaper a brute-force count's float64 operation (a compare-add, ~4 ns on a 2-core machine) is than the
- * exact operations MAX_WORK was calibrated on: its float path counts against the work limit at 1/this of its
- * estimate (its reported operation count is not reduced). V = 64, K = 5 estimates ~42·2^32 float operations (it
- * counts 4.5e10) and runs in about 22 s on one thread of a 2-core machine, 13 s on two.
+ * The weight of a brute-force count's float64 operations (compare-adds, ~4 ns each on a 2-core machine) against the
+ * work limit: its float path counts at 1/this of its estimate (its reported operation count is not reduced). Chosen
+ * so that the paper's V = 64, K = 5 setting is checked by default: it estimates ~42·2^32 float operations (it counts
+ * 4.5e10), 0.66·2^30 at this weight, and runs in about 22 s on one thread of a 2-core machine, 13 s on two. Its time
+ * is bounded apart by MAX_BRUTE_FORCE_SEQUENCES.
  */
-export const FLOAT_OPS_PER_WORK = 64;
+export const FLOAT_OPS_PER_WORK = 256;
 /**
- * Most exact operations (as the checker counts them) that one step may be expected to need, estimated from shapes
- * and counts before the work starts (checker/work.ts); beyond it the check stops, not decided (exit 3). `--max-work`
- * raises it. Calibration: the committed V = 64, K = 4 certificates' steps need at most 2^24 by these estimates (and
- * the brute-force count does about 2^30 operations), so 2^32 leaves a factor 4 to 256; forming EQKE for
- * V = d_model = d_head = 1024 (about 1.5·2^32) is refused. An operation takes ~4 ns (brute-force compare-adds) to
- * ~0.5 µs (300-bit exp steps) on a 2-core machine, so a step at the limit runs for about 20 s to a few minutes.
+ * Most operations (work.ts: BigInt multiply-adds of up to 256 bits, larger ones weighed by their size) that all the
+ * steps of one check may be expected to need together, estimated from shapes, counts and number sizes before each
+ * step's work starts; beyond it the check stops, not decided (exit 3). `--max-work` sets another limit. Calibration:
+ * the committed V = 64, K = 4 certificates need at most 2^26 by these estimates (all steps together), so 2^30 leaves
+ * a factor 16, and V = 64, K = 5 brute force about 0.7·2^30; forming EQKE for V = d_model = d_head = 1024 (about
+ * 6·2^30) is refused. An operation takes at most about 60 ns on a 2-core machine (300-bit exp steps; most take less),
+ * so a check at the limit runs for at most about a minute.
  */
-export const MAX_WORK = 2 ** 32;
+export const MAX_WORK = 2 ** 30;
 /** Most worker threads for brute-force counting. */
 export const MAX_THREADS = 64;
 

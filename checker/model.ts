@@ -9,8 +9,11 @@ import { parseJson } from './json.js';
 import { MAX_D_HEAD, MAX_D_MODEL, MAX_K, MAX_MODEL_BYTES, MAX_MODEL_HEADER_BYTES, MAX_VOCAB } from './limits.js';
 import type { Ops } from './ops.js';
 
-/** The model's shapes (what a work estimate reads): V, K, d_model, d_head. */
-export interface Shape { vocab: number; k: number; dModel: number; dHead: number }
+/**
+ * What a work estimate reads of the model: V, K, d_model, d_head, and `bits`, a bound on the bits of every weight's
+ * numerator as an exact matrix (weightBits).
+ */
+export interface Shape { vocab: number; k: number; dModel: number; dHead: number; bits: number }
 
 /** A matrix of exact dyadics: entry (r, c) is num[r·cols + c] / 2^exp, exp ≥ 0. */
 export interface Mat {
@@ -170,6 +173,26 @@ function readEntries(bytes: Uint8Array): Map<string, Entry> {
   return entries;
 }
 
+/**
+ * A bound on the bits of any weight's or bias's numerator as an exact matrix: dyadicMatrix writes a matrix over the
+ * power of two of its smallest nonzero entry, and folding the biases (loadExactModel) combines matrices over the
+ * larger of their powers and adds at most two of them, so a numerator has at most 24 mantissa bits, plus the spread
+ * of the binary exponents over all the tensors, plus 1.
+ */
+function weightBits(tensors: Map<string, Tensor>): number {
+  let lo = 255;
+  let hi = 0;
+  for (const { bits } of tensors.values()) {
+    for (let i = 0; i < bits.length; i++) {
+      if ((bits[i] & 0x7fffffff) === 0) continue;
+      const e = Math.max(1, (bits[i] >>> 23) & 0xff); // a subnormal's exponent is that of the smallest normal
+      if (e < lo) lo = e;
+      if (e > hi) hi = e;
+    }
+  }
+  return 25 + Math.max(0, hi - lo);
+}
+
 /** The F32 tensors' shapes and bit patterns (the mask and IGNORE excluded: see checkAttentionBuffers). */
 function readTensors(bytes: Uint8Array, entries: Map<string, Entry>): Map<string, Tensor> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -278,7 +301,7 @@ function dimensions(tensors: Map<string, Tensor>): Shape {
     const s = shape(name, dims.length);
     ensure(s.every((d, i) => d === dims[i]), null, RULE, `tensor ${name} has shape [${s}], expected [${dims}]`);
   }
-  return { vocab, k, dModel, dHead };
+  return { vocab, k, dModel, dHead, bits: weightBits(tensors) };
 }
 
 /** Parses the model file (whose SHA-256 is `sha256`) and computes its exact path matrices. */

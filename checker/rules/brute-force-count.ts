@@ -142,7 +142,7 @@ export function bruteForceData(step: BruteForceCountStep, ctx: StepContext): Bru
   }
   ops.add(2 * V * V * K);
 
-  return { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo, slowBudget: ctx.workLimit, margin };
+  return { V, K, CB, WB, EU, EVOU, PVOU, wHi, wLo, slowBudget: ctx.work.limit, margin };
 }
 
 /**

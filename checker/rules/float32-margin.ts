@@ -35,9 +35,9 @@ import { abs, ceilDiv, ceilShift, decimalFloor, isqrt, parseRational, type Ratio
 import { ensure, ensureWithin } from '../errors.js';
 import { MAX_ULPS } from '../limits.js';
 import { constant, matmul, repeatRow, rescale, type ExactModel, type Mat } from '../model.js';
-import type { Float32Semantics } from '../context.js';
+import type { Float32Semantics, WorkBudget } from '../context.js';
 import type { Ops } from '../ops.js';
-import { matmulWork, pathWork } from '../work.js';
+import { ensureWork, matmulWork, pathCost, pathWork } from '../work.js';
 
 const RULE = 'float32-margin';
 /** Fraction bits of the fixed-point bounds: every bound is n/2^F, rounded up. */
@@ -132,11 +132,11 @@ function attentionError(model: ExactModel, q: Layer, k: Layer, u: Ulps, ops: Ops
 }
 
 /** ε over 2^F (SPEC §1.1): the margin by which exact logit gaps must beat 0 for the float32 argmax to be right. */
-export function float32Margin(model: ExactModel, s: Float32Semantics, ops: Ops, workLimit: number): bigint {
+export function float32Margin(model: ExactModel, s: Float32Semantics, ops: Ops, work: WorkBudget): bigint {
   const { vocab: V, k: K, dModel: d, dHead: h } = model;
   // Work: the products below, EVOU and PVOU, and the maxima over every (token, position) pair.
-  const work = 4 * matmulWork(V + K, d, h) + 2 * matmulWork(h, d, V) + pathWork(model, 'EVOU') + pathWork(model, 'PVOU') + 2 * V * K * (d + 3 * h + V);
-  ensureWithin(work <= workLimit, null, RULE, () => `the float32 rounding margin needs about ${work.toExponential(2)} exact operations, above the work limit ${workLimit} (--max-work raises it)`);
+  const products = (4 * matmulWork(V + K, d, h) + 2 * matmulWork(h, d, V)) * pathCost(model);
+  ensureWork({ step: null, work }, RULE, products + pathWork(model, 'EVOU') + pathWork(model, 'PVOU') + 2 * V * K * (d + 3 * h + V), 'the float32 rounding margin');
   const u: Ulps = { exp: ulps(s.expUlps, 'expUlps'), div: ulps(s.divUlps, 'divUlps'), sqrt: ulps(s.sqrtUlps, 'sqrtUlps') };
   const { dx, Xh, q, k, v } = layers(model, ops);
   const { omega, Ssigma } = attentionError(model, q, k, u, ops);

@@ -28,7 +28,7 @@ import { abs, binomial, parseInteger, type Dy } from '../arith/exact.js';
 import { ensure, reject } from '../errors.js';
 import { MAX_FRAC_BITS, MAX_PEEL_RANK } from '../limits.js';
 import { constant, lin, matmul, rescale, transpose, type Mat, type Shape } from '../model.js';
-import { ensureWork, matmulWork, pathWork } from '../work.js';
+import { ensureWork, matmulWork, mulCost, pathWork } from '../work.js';
 import { gridEntry } from './exp-grid.js';
 import { MARGIN_FRAC_BITS, marginDecimal } from './float32-margin.js';
 import { checkPositionOrder } from './position-order.js';
@@ -132,10 +132,15 @@ function subcubicWork(s: SubcubicCountStep, M: Shape): number {
   else {
     // Four peels of rank ≤ R (F_i, then Ẽ's telescoped terms: ≤ 6 chain products each and one V×R×V product) ...
     const R = MAX_PEEL_RANK;
-    w += 4 * (matmulWork(n, R, n) + 6 * matmulWork(R, n, n) + matmulWork(V, R, V) + 4 * n * n);
+    let peel = 4 * (matmulWork(n, R, n) + 6 * matmulWork(R, n, n) + matmulWork(V, R, V) + 4 * n * n);
     // ... and every chain product a bound may form (F1⋯F_j, F_i⋯F4, row-norm's F4F4ᵀ and L·(F4F4ᵀ)), plus vectors.
-    w += matmulWork(V, d, h) + matmulWork(V, h, d) + matmulWork(V, d, V) + matmulWork(d, h, d) + matmulWork(d, d, V)
+    peel += matmulWork(V, d, h) + matmulWork(V, h, d) + matmulWork(V, d, V) + matmulWork(d, h, d) + matmulWork(d, d, V)
       + matmulWork(h, d, V) + matmulWork(d, V, d) + matmulWork(V, d, d) + 16 * n * n;
+    // Each over products of at most four factors F_i = X_i − a_i·b_i, whose entries over a common power of two have
+    // at most b bits: a weight's, or a product of two witnesses of ≤ MAX_NUMBER_CHARS digits over 2^fracBits.
+    const digits = (JSON.stringify([s.eqke.peels, s.eqke.mu]).match(/[0-9]+/g) ?? []).reduce((a, x) => Math.max(a, x.length), 0);
+    const b = Math.max(M.bits, 2 * (Math.ceil(digits * Math.log2(10)) + s.fracBits)) + 10;
+    w += peel * mulCost(3 * b, b);
   }
   return w + V * V * K * (40 + 2 * K) + 16 * V * V + 4 * K * V;
 }

@@ -14,6 +14,10 @@ import {
   MAX_CERTIFICATE_FILE_BYTES, MAX_CERTIFICATE_JSON_BYTES, MAX_JSON_DEPTH, MAX_JSON_VALUES, MAX_MODEL_BYTES,
   MAX_MODEL_HEADER_BYTES, MAX_NUMBER_CHARS, MAX_STEPS, MAX_THREADS, MAX_VOCAB,
 } from '../../checker/limits.js';
+import { loadExactModel } from '../../checker/model.js';
+import { Ops } from '../../checker/ops.js';
+import { mulCost, pathWork } from '../../checker/work.js';
+import { wideModel } from './work-hostile.js';
 
 const root = join(import.meta.dirname, '../..');
 const fixtures = join(root, 'test/fixtures');
@@ -233,6 +237,39 @@ describe('the second hostile review (CLI)', { timeout: 60_000 }, () => {
     }, new Uint8Array(4 * (2 * V + 7)));
     const r = await hostileModel(wide, /^limits$/, 3);
     expect(r.stdout).toMatch(/shapes V=1025, K=3, d_model=1, d_head=1 are outside the checker's limits/);
+  });
+});
+
+describe('the work budget (CLI)', { timeout: 60_000 }, () => {
+  /** The estimate the first step that estimates its work reports, run with a budget of one operation. */
+  const estimate = async (args: string[]) => {
+    const r = await expectClean([...args, '--max-work', '1'], 3);
+    return Number(/needs about ([0-9.e+]+) exact operations/.exec(r.stdout)![1]);
+  };
+  it('is one budget for all the steps: steps that fit one by one are stopped together', async () => {
+    const one = await estimate([file(JSON.stringify(valid)), '--model', model]);
+    const copies = variant((c) => {
+      const [scale, expE, ...rest] = c.evidence.steps;
+      c.evidence.steps = [scale, ...['a', 'b', 'c'].map((id) => ({ ...expE, id })), expE, ...rest];
+    });
+    const r = await expectClean([file(copies), '--model', model, '--max-work', String(Math.floor(2.5 * one))], 3, /^exp-table$/);
+    expect(r.stdout).toMatch(/step: +c\n/);
+    expect(r.stdout).toMatch(/an exp table over EQKE needs about .* exact operations, with .* estimated for the steps before it: above the work limit/);
+  });
+  it('weighs operations by the size of their numbers: weights spread from 2^−140 to 2^120 make every numerator long', async () => {
+    // Formed, EQKE of this model would take many minutes; by its shape alone it is within the limit.
+    const { cert: c, model: m } = wideModel();
+    const r = await expectClean([file(c), '--model', file(m)], 3, /^exp-table$/);
+    expect(r.stdout).toMatch(/step: +expE\n/);
+    expect(r.stdout).toMatch(/an exp table over EQKE needs about [0-9.]+e\+9 exact operations: above the work limit/);
+    const { vocab, k, dModel, dHead, bits } = loadExactModel(m, new Ops(), ''); // its shape only: paths are formed on use
+    expect(bits).toBeGreaterThanOrEqual(261); // 2^120 over the power of two of 2^−140: a 261-bit numerator
+    expect(pathWork({ vocab, k, dModel, dHead, bits }, 'EQKE')).toBe(5 * pathWork({ vocab, k, dModel, dHead, bits: 50 }, 'EQKE'));
+    expect([mulCost(256, 256), mulCost(512, 512), mulCost(1024, 1024), mulCost(2048, 2048)]).toEqual([1, 4, 16, 64]);
+  });
+  it('an object of more than 4096 members is not read (its keys would be kept to find repeats)', async () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => `"k${i}":"x"`).join(',');
+    await cert(JSON.stringify(valid).replace('"prover":{', `"prover":{${keys},`), 3, /^limits$/);
   });
 });
 

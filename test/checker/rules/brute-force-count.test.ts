@@ -118,7 +118,7 @@ describe('brute-force-count: coverage, work bound and progress', () => {
     expect(seen).toEqual(Array.from({ length: 5 }, (_, i) => [i + 1, 5]));
   });
 
-  it('bounds its float path by bruteForceWork, and stops not decided beyond the work limit (float operations at 1/64) before building tables', async () => {
+  it(`bounds its float path by bruteForceWork, and stops not decided beyond the work limit (float operations at 1/${FLOAT_OPS_PER_WORK}) before building tables`, async () => {
     for (const [kind, k, vocab, seed] of [['solver', 3, 5, 2], ['random', 3, 4, 4], ['solver', 4, 3, 7], ['random', 2, 3, 5]] as const) {
       const t = tinyModel(kind, k, vocab, seed);
       const work = bruteForceWork(t.exact);
@@ -127,11 +127,11 @@ describe('brute-force-count: coverage, work bound and progress', () => {
       // the earlier steps' (the scale and two exp tables, under 10^5 here).
       expect(Number(v.checkerOps)).toBeLessThanOrEqual(work + 1e5);
       const ctx = {
-        model: t.exact, ops: new Ops(), step: 'count', workLimit: Math.ceil(work / FLOAT_OPS_PER_WORK) - 1,
+        model: t.exact, ops: new Ops(), step: 'count', work: { limit: Math.ceil(work / FLOAT_OPS_PER_WORK) - 1, used: 0 },
         resolve: (_f: string, _id: string, kind: string) => ({ source: kind === 'exp-table' && _f === 'expE' ? 'EQKE' : 'EQKP', lo: [], hi: [] }),
       } as unknown as StepContext;
       expect(() => bruteForceData({ id: 'count', kind: 'brute-force-count', expE: 'e', expP: 'p' }, ctx))
-        .toThrow(expect.objectContaining({ undecided: true, message: expect.stringMatching(/brute-force count \(float64 operations weighed at 1\/64\) needs about .* above the work limit/) }));
+        .toThrow(expect.objectContaining({ undecided: true, message: expect.stringMatching(new RegExp(`brute-force count \\(float64 operations weighed at 1/${FLOAT_OPS_PER_WORK}\\) needs about .*: above the work limit`)) }));
     }
   });
 

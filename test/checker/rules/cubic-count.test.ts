@@ -89,7 +89,7 @@ describe('cubic-count: coverage, work bound and progress', () => {
     const { checkInvSqrtScale } = await import('../../../checker/rules/inv-sqrt-scale.js');
     const steps = (cert as { evidence: { steps: { id: string }[] } }).evidence.steps;
     const ctx = (id: string, limit: number) => ({
-      model: t.exact, ops: new Ops(), step: id, workLimit: limit, claim: cert.claim, margin: 0n,
+      model: t.exact, ops: new Ops(), step: id, work: { limit, used: 0 }, claim: cert.claim, margin: 0n,
       resolve: (_f: string, ref: string) => results.get(ref),
     }) as unknown as StepContext;
     results.set(steps[0].id, checkInvSqrtScale(steps[0] as never, ctx(steps[0].id, 2 ** 40)));

@@ -106,7 +106,7 @@ describe('exp-table work bound (issue 11 finding 2)', () => {
   const ctx = (workLimit = MAX_WORK): StepContext => ({
     model: untouchable,
     claim: { modelSha256: '', task: 'max-of-k', k: 2, vocab: 1024, strategy: 'cubic', correct: '0', total: '1048576' },
-    workLimit, ops: new Ops(), step: 'expE', margin: 0n,
+    work: { limit: workLimit, used: 0 }, ops: new Ops(), step: 'expE', margin: 0n,
     resolve: () => ({ lo: { p: 1n, q: 32n }, hi: { p: 1n, q: 32n } }) as never,
   });
   const step = (source: 'EQKE' | 'EQKP', rows: number, cols: number): ExpTableStep => ({

@@ -10,7 +10,7 @@ import { MAX_WORK } from '../../../checker/limits.js';
 const ctx = (dHead: number): StepContext => ({
   model: { dHead } as ExactModel,
   claim: { modelSha256: '', task: 'max-of-k', k: 2, vocab: 2, strategy: 'cubic', correct: '0', total: '4' },
-  workLimit: MAX_WORK,
+  work: { limit: MAX_WORK, used: 0 },
   margin: 0n,
   ops: new Ops(),
   step: 'scale',
