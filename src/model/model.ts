@@ -3,7 +3,8 @@
  * TransformerLens key names. Weights are kept as float32 (their exact values); computations widen to float64.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { MAX_MODEL_BYTES } from 'mechcert-checker/limits';
+import { readBounded } from 'mechcert-checker/read';
 import { ModelFormatError, parseSafetensors, serializeSafetensors, type RawTensor, type SafetensorsFile } from './safetensors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
@@ -78,14 +79,17 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/**
+ * A model file's bytes, read as the checker reads them (mechcert-checker/read): a regular file only (a FIFO would block
+ * and /dev/zero never ends) of at most MAX_MODEL_BYTES. Otherwise, or when it cannot be read, an InputFileError whose
+ * message names the file.
+ */
+export function readModelBytes(path: string): Uint8Array {
+  return readBounded(path, MAX_MODEL_BYTES, 'model');
+}
+
 export function readModel(path: string): Model {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new ModelFormatError(`cannot read model file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  return parseModel(bytes);
+  return parseModel(readModelBytes(path));
 }
 
 export function parseModel(bytes: Uint8Array): Model {

@@ -120,7 +120,8 @@ function parseEntry(name: string, entry: unknown, dataStart: number, fileLen: nu
   const keys = typeof entry === 'object' && entry !== null && !Array.isArray(entry) ? Object.keys(entry).sort().join() : '';
   if (keys !== 'data_offsets,dtype,shape') throw new ModelFormatError(`tensor ${name}: header entry must hold exactly dtype, shape and data_offsets`);
   const { dtype, shape, data_offsets: offsets } = entry as { dtype: unknown; shape: unknown; data_offsets: unknown };
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) throw new ModelFormatError(`tensor ${name}: dtype ${JSON.stringify(dtype)} is not supported (only F32, and BOOL or U8 for the attention mask)`);
+  // An own property: `in` would also find toString, __proto__ and the rest of Object.prototype.
+  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw new ModelFormatError(`tensor ${name}: dtype ${JSON.stringify(dtype)} is not supported (only F32, and BOOL or U8 for the attention mask)`);
   if (!Array.isArray(shape) || !shape.every((s) => Number.isSafeInteger(s) && s >= 0)) {
     throw new ModelFormatError(`tensor ${name}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
   }

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { serializeModel, sha256Hex, type Model } from '../model/model.js';
+import { readModelBytes, serializeModel, sha256Hex, type Model } from '../model/model.js';
 import type { SweepCache } from '../sweep/cache.js';
 import { OutputPathError, writeFileAtomic } from '../util/atomic.js';
 import type { ReportRow } from './metrics.js';
@@ -49,7 +49,7 @@ export function certificateName(modelDir: string, strategy: string): string {
 }
 
 function modelBytes(m: ReportModel): Uint8Array | null {
-  const bytes = m.path ? readFileSync(m.path) : serializeModel(m.model);
+  const bytes = m.path ? readModelBytes(m.path) : serializeModel(m.model);
   return sha256Hex(bytes) === m.model.sha256 ? bytes : null;
 }
 

@@ -10,9 +10,9 @@
  *   *.png           the same pictures rasterised (unless png: false)
  *   certificates/   every certificate reported, and models/ the models they are about (src/report/certificates.ts)
  */
-import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseModel } from '../model/model.js';
+import { printable } from 'mechcert-checker/verdict';
+import { parseModel, readModelBytes } from '../model/model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { SweepCache } from '../sweep/cache.js';
 import { placeArtifacts, recheckCommand, type ReportModel } from './certificates.js';
@@ -34,7 +34,7 @@ export interface ReportOptions {
   png?: boolean;
   /** Per-model EQKE pictures for at most this many models (default 8). */
   maxModelPlots?: number;
-  /** Progress lines (default: stderr). */
+  /** Progress lines (default: stderrLog). */
   log?: (line: string) => void;
   /** Title line of report.md. */
   title?: string;
@@ -67,9 +67,14 @@ export async function resolveStrategies(requested: string[] | undefined): Promis
   return out;
 }
 
+/** The default progress log: a line on stderr, made printable (it quotes labels and the proofs' errors). */
+function stderrLog(line: string): void {
+  process.stderr.write(`${printable(line)}\n`);
+}
+
 /** Proves (or takes from the cache) every (model, strategy) and writes the report; the lead's `main` calls this. */
 export async function writeReport(modelPaths: string[], strategies: string[] | undefined, outDir: string, opts: ReportOptions = {}): Promise<ReportResult> {
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = opts.log ?? stderrLog;
   const cache = new SweepCache(opts.cacheDir);
   const names = await resolveStrategies(strategies);
   if (names.length === 0) throw new Error('no strategies to run (none registered, or none matched --strategies)');
@@ -78,9 +83,11 @@ export async function writeReport(modelPaths: string[], strategies: string[] | u
   let done = 0;
   const totalJobs = modelPaths.length * names.length;
   for (const path of modelPaths) {
-    const bytes = readFileSync(path);
+    const bytes = readModelBytes(path);
     const model = parseModel(bytes);
-    const label = basename(path).replace(/\.safetensors$/, '');
+    // The label is the file's name, untrusted text shown in the terminal, report.md and the SVG plots (an XML parser
+    // refuses control characters): made printable once, here.
+    const label = printable(basename(path).replace(/\.safetensors$/, ''));
     models.set(model.sha256, { model, label, path });
     for (const strategy of names) {
       // One event-loop turn per proof: proofs and checks may run on this thread, and a Ctrl-C handler waits for a turn.
@@ -126,7 +133,7 @@ async function floatAccuracies(metrics: ProofMetrics[], models: Map<string, Repo
 
 /** Writes the report folder from metrics already at hand (the sweep's path); `models` supplies normalizers and EQKE. */
 export async function writeReportFromMetrics(metrics: ProofMetrics[], models: Map<string, ReportModel>, outDir: string, opts: ReportOptions = {}): Promise<ReportResult> {
-  const estimates = await floatAccuracies(metrics, models, opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
+  const estimates = await floatAccuracies(metrics, models, opts.log ?? stderrLog);
   const estimate = (sha: string): TrueAccuracy => {
     const e = estimates.get(sha);
     if (!e) throw new Error(`no float accuracy for model ${sha}`);

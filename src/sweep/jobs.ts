@@ -14,7 +14,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { parseModel, serializeModel, sha256Hex, writeModel } from '../model/model.js';
+import { parseModel, readModelBytes, serializeModel, sha256Hex, writeModel } from '../model/model.js';
 import { evaluateExhaustive, MAX_EXHAUSTIVE_SEQUENCES } from '../eval/exhaustive.js';
 import { train, trainOnBackend } from '../train/train.js';
 import { createBackendRegistry, type Backend, type BackendName } from '../backend/index.js';
@@ -109,7 +109,7 @@ export async function runJob(job: SweepJob, cacheDir: string, backends: JobBacke
   if (job.kind === 'train') {
     const path = cache.modelPath(job.settings);
     if (existsSync(path)) {
-      const bytes = readFileSync(path);
+      const bytes = Buffer.from(readModelBytes(path));
       return { kind: 'train', modelBase64: bytes.toString('base64'), modelSha256: sha256Hex(bytes), trainSeconds: 0, cached: true };
     }
     const t0 = performance.now();

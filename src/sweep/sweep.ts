@@ -8,10 +8,10 @@
  * under another key) and proofs may use it for their search. Failures never stop the sweep: each is recorded, and the
  * prove jobs of a model whose training failed are counted as failed with that reason.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseModel, sha256Hex, type Model } from '../model/model.js';
+import { parseModel, readModelBytes, sha256Hex, type Model } from '../model/model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { isNotRun, type ProofMetrics } from '../report/metrics.js';
 import { writeReportFromMetrics, type ReportResult } from '../report/report.js';
@@ -94,7 +94,7 @@ export function savedWork(o: Pick<SweepOptions, 'seeds' | 'ks' | 'vocab' | 'trai
     const path = cache.modelPath(s);
     if (!existsSync(path)) continue;
     saved.models.push(modelLabel(s));
-    const sha = sha256Hex(readFileSync(path));
+    const sha = sha256Hex(readModelBytes(path));
     saved.proofs += o.strategies.filter((strategy) => cache.readResult(sha, strategy) !== undefined).length;
   }
   return saved;
@@ -123,7 +123,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
     let bytes: Buffer;
     const path = cache.modelPath(s);
     if (existsSync(path)) {
-      bytes = readFileSync(path);
+      bytes = Buffer.from(readModelBytes(path));
       progress.done(true);
     } else {
       if (aborted()) {

@@ -167,6 +167,6 @@ describe.concurrent('mechcert eval refuses malformed model files with one line a
   });
 
   it('missing file', async ({ expect }) => {
-    await expectRefusal(expect, 'does-not-exist.safetensors', null, /cannot read model file: ENOENT/);
+    await expectRefusal(expect, 'does-not-exist.safetensors', null, /cannot read model "[^"]*does-not-exist\.safetensors": ENOENT/);
   });
 });

@@ -66,6 +66,8 @@ export const FULL_ONLY: Readonly<Record<string, string>> = {
   'test/checker/work-limits.test.ts': 'a 25 MB model and committed certificates through the CLI',
   'test/backend/cli.test.ts': 'exhaustive evaluation of a V = 64 model through the CLI, per backend',
   'test/backend/conformance.test.ts': 'every kernel on every backend present, WebGPU included',
+  'test/cli/check-args.test.ts': 'runs mechcert check and mechcert-check through the built CLIs, one process per argument list',
+  'test/cli/hostile-input.test.ts': 'eval, prove, report and main on special files and hostile names through the built CLI',
   'test/cli/interrupt.test.ts': 'interrupts train, prove and sweep through the built CLI',
   'test/cli/progress.test.ts': 'runs prove through the built CLI on a V = 64 model',
   'test/prove/brute-force-cli.test.ts': 'proves and checks brute force through the built CLIs',

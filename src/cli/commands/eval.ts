@@ -10,12 +10,14 @@
  */
 import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
+import { printable } from 'mechcert-checker/verdict';
 import type { Model } from '../../model/model.js';
 import { MAX_EXHAUSTIVE_SEQUENCES } from '../../eval/exhaustive.js';
 import type { Backend } from '../../backend/registry.js';
 import { BACKEND_FLAG_HELP, openBackendFlag, parseBackendFlag } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { exitInterrupted, onInterrupt } from '../interrupt.js';
+import { printableStrings } from '../printable.js';
 
 /** Uniform samples drawn when --method uniform is asked for without --samples. */
 const DEFAULT_SAMPLES = 2 ** 20;
@@ -48,7 +50,7 @@ async function loadModel(path: string): Promise<Model> {
   try {
     return readModel(path);
   } catch (e) {
-    // Name the file: the reader's messages describe the defect but not which file has it.
+    // Name the file: the parser's messages describe the defect but not which file has it (an InputFileError names it).
     if (e instanceof ModelFormatError) throw new ModelFormatError(`${path}: ${e.message}`);
     throw e;
   }
@@ -164,7 +166,6 @@ interface Flags {
   seed: bigint;
 }
 
-/** The lines (or JSON fields) every method prints first. */
 /** Runs `evaluate` with a progress line on stderr (progressReporter); its result and its wall time in seconds. */
 async function withProgress<T>(unit: string, evaluate: (onProgress: (done: number, total: number) => void) => Promise<T>): Promise<{ r: T; seconds: number }> {
   const progress = progressReporter(unit);
@@ -174,13 +175,19 @@ async function withProgress<T>(unit: string, evaluate: (onProgress: (done: numbe
   return { r, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** The lines (or JSON fields) every method prints first. */
 function describeModel(path: string, model: Model): { fields: Record<string, unknown>; text: string } {
   const { k, vocab, dModel, dHead } = model.config;
   const sequences = BigInt(vocab) ** BigInt(k);
   return {
     fields: { model: path, modelSha256: model.sha256, task: 'max-of-k', k, vocab, dModel, dHead, sequences: sequences.toString() },
-    text: `model     ${path}\nsha256    ${model.sha256}\ntask      max-of-k  K=${k} V=${vocab} d_model=${dModel} d_head=${dHead}\n`,
+    text: `model     ${printable(path)}\nsha256    ${model.sha256}\ntask      max-of-k  K=${k} V=${vocab} d_model=${dModel} d_head=${dHead}\n`,
   };
+}
+
+/** The result as one JSON object on stdout, its strings (the model's file name) made printable (../printable.ts). */
+function writeJson(out: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(out, printableStrings)}\n`);
 }
 
 function threadsText(threads: number): string {
@@ -207,7 +214,7 @@ async function runExhaustive(path: string, model: Model, backendChoice: Awaited<
   const head = describeModel(path, model);
   if (flags.json) {
     const out = { ...head.fields, backend: gpu ? gpu.name : 'cpu', method: 'exhaustive', exhaustive: true, correct: String(r.correct), total: String(r.total), accuracy: r.accuracy, threads, seconds, sequencesPerSecond: rate };
-    process.stdout.write(`${JSON.stringify(out)}\n`);
+    writeJson(out);
     return;
   }
   process.stdout.write(
@@ -232,7 +239,7 @@ async function runStratified(path: string, model: Model, flags: Flags, reason: s
       sampledStrata: r.sampledStrata, exactStrata: r.exactStrata, exactSequences: r.exactSequences, exactCorrect: r.exactCorrect,
       seed: r.seed.toString(), threads, seconds,
     };
-    process.stdout.write(`${JSON.stringify(out)}\n`);
+    writeJson(out);
     return;
   }
   const { lower, upper, confidence } = r.interval;
@@ -256,7 +263,7 @@ async function runUniform(path: string, model: Model, flags: Flags, reason: stri
       ...head.fields, backend: 'cpu', method: 'uniform', exhaustive: false, reason,
       estimate: r.accuracy, interval: r.interval, samples: r.samples, correct: String(r.correct), seed: r.seed.toString(), threads, seconds,
     };
-    process.stdout.write(`${JSON.stringify(out)}\n`);
+    writeJson(out);
     return;
   }
   const { k, vocab } = model.config;

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
+import { printable } from 'mechcert-checker/verdict';
 import { UsageError } from '../errors.js';
 import { resolveStrategiesFlag } from '../strategy-names.js';
 import { parseList } from './report.js';
@@ -29,12 +30,13 @@ export function register(program: Command): void {
       ]);
       const model = readModel(opts.model);
       const { k, vocab } = model.config;
-      process.stderr.write(`mechcert: ${opts.model}, K=${k}, V=${vocab}\nmechcert: model sha256 ${model.sha256}\n`);
+      process.stderr.write(`mechcert: ${printable(opts.model)}, K=${k}, V=${vocab}\nmechcert: model sha256 ${model.sha256}\n`);
       const threads = availableParallelism();
       const acc = await evaluateExhaustive(model, { threads });
       process.stdout.write(`float evaluation: ${acc.correct} / ${acc.total} correct (accuracy ${acc.accuracy.toFixed(6)}, not a proof)\n\n`);
       const result = await writeReport([opts.model], strategies, opts.out, { threads, title: `mechcert main job: ${opts.model}` });
-      for (const line of reportSummary(result, opts.out)) process.stdout.write(`${line}\n`);
+      // The lines quote the --out folder and the proofs' errors: untrusted text, like the path above.
+      for (const line of reportSummary(result, opts.out)) process.stdout.write(`${printable(line)}\n`);
       process.stdout.write(`Done in ${((performance.now() - t0) / 1000).toFixed(1)} s.\n`);
       const failed = result.rows.filter((r) => !r.verified);
       if (failed.length > 0) {

@@ -6,6 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import { join } from 'node:path';
+import { printable } from 'mechcert-checker/verdict';
 import { checkOutputPath } from '../../util/atomic.js';
 import { UsageError } from '../errors.js';
 import { exitInterrupted, onInterrupt } from '../interrupt.js';
@@ -73,6 +74,7 @@ export function register(program: Command): void {
       ]));
       const result = await writeReport(models, strategies, out, { cacheDir: raw.cache, threads, png: raw.png, maxModelPlots });
       await untrap();
-      for (const line of reportSummary(result, out)) process.stdout.write(`${line}\n`);
+      // The lines quote the --out folder and the proofs' errors: untrusted text.
+      for (const line of reportSummary(result, out)) process.stdout.write(`${printable(line)}\n`);
     });
 }
