@@ -179,6 +179,24 @@ describe.skipIf(!haveChromium)('the page in headless Chromium', () => {
     expect(`${got.text}\n`).toBe(want.out);
   });
 
+  it('refuses what follows a gzip member as the CLI does: a second member, a zero byte and more (rule gzip in both)', async () => {
+    const text = readFileSync(join(root, 'certificates/max4-v64-s50.subcubic.json'));
+    const cases = {
+      'two-members': Buffer.concat([gzipSync(text.subarray(0, 100)), gzipSync(text.subarray(100))]),
+      'zero-then-bytes': Buffer.concat([gzipSync(text), Buffer.from('\0{"unread":1}')]),
+    };
+    for (const [name, bytes] of Object.entries(cases)) {
+      const file = join(dir, `${name}.json.gz`);
+      writeFileSync(file, bytes);
+      const want = cli(file, model);
+      expect(want.code, name).toBe(1);
+      expect(want.out, name).toMatch(/^rule: +gzip$/m);
+      const got = await inPage(file, model);
+      expect(got.status, name).toBe('rejected');
+      expect(got.summary, name).toMatch(/^Rejected at step \(none\), rule gzip: gzip certificate is corrupt: /);
+    }
+  });
+
   it('rejects tampered certificates with the CLI\'s step, rule and reason', async () => {
     const claimTooHigh = JSON.parse(readFileSync(join(root, 'certificates/max4-v64-s50.subcubic.json'), 'utf8'));
     claimTooHigh.claim.correct = claimTooHigh.claim.total;
