@@ -49,7 +49,7 @@ function once<T>(flag: string, previous: T | undefined, value: T): T {
 function parseArgs(argv: string[]): Args | 'help' | 'version' {
   let cert: string | undefined;
   let model: string | undefined;
-  let json = false;
+  let json: boolean | undefined;
   let threads: number | undefined;
   let workLimit: number | undefined;
   let operands = false;
@@ -74,7 +74,7 @@ function parseArgs(argv: string[]): Args | 'help' | 'version' {
       return flag === '--help' || flag === '-h' ? 'help' : 'version';
     } else if (flag === '--json') {
       noValue();
-      json = true;
+      json = once(flag, json, true);
     }
     else if (flag === '--model') model = once(flag, model, value());
     else if (flag === '--threads') threads = once(flag, threads, positive(flag, value(), MAX_THREADS));
@@ -83,7 +83,16 @@ function parseArgs(argv: string[]): Args | 'help' | 'version' {
   }
   if (cert === undefined) throw new UsageError('missing the certificate path');
   if (model === undefined || model === '') throw new UsageError('missing --model <model.safetensors>');
-  return { cert, model, json, threads: threads ?? 1, workLimit: workLimit ?? MAX_WORK };
+  return { cert, model, json: json ?? false, threads: threads ?? 1, workLimit: workLimit ?? MAX_WORK };
+}
+
+/** Whether --json is among the options (not an operand after `--`, not the value of a flag): for a usage error's output. */
+function asksForJson(argv: string[]): boolean {
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
+    if (argv[i] === '--json') return true;
+    if (['--model', '--threads', '--max-work'].includes(argv[i])) i++;
+  }
+  return false;
 }
 
 /**
@@ -104,7 +113,7 @@ async function writeOut(text: string, prog: string): Promise<number> {
 /** A usage or I/O error (exit 2): one line on standard error and, under --json, one JSON object on standard output. */
 async function inputError(e: UsageError | InputFileError, argv: string[], prog: string): Promise<number> {
   process.stderr.write(`${prog}: ${printable(e.message)}\n${argv.length ? '' : `${usage(prog)}\n`}`);
-  if (!argv.includes('--json')) return 2;
+  if (!asksForJson(argv)) return 2;
   const rule = e instanceof UsageError ? 'usage' : 'input';
   const out = { status: 'error', verified: false, error: { step: null, rule, message: printedReason(e.message) }, checkerVersion: CHECKER_VERSION };
   await writeOut(`${JSON.stringify(out)}\n`, prog);

@@ -5,7 +5,8 @@
  * last value silently, another reader may keep the first: the same hashed text would then claim two things), and so is
  * a number not written as an integer of at most 15 digits (JSON.parse reads `4.0`, `4e0` and `3.9999999999999999`
  * all as 4, and 9007199254740993 as …992, where an exact reader sees another value: every number either file format
- * holds is an integer). One linear pass that never recurses; its memory is the keys of the objects still open.
+ * holds is an integer). One linear pass that never recurses; its memory is the keys of the objects still open, and
+ * it stops at the first limit passed (nesting, element count, members of one object), leaving the other fields partial.
  */
 import { MAX_JSON_DEPTH, MAX_JSON_OBJECT_MEMBERS, MAX_JSON_VALUES } from './limits.js';
 
@@ -18,7 +19,7 @@ export interface JsonShape {
   duplicateKey: string | null;
   /** The first number token not written as an integer of at most 15 digits, or null. */
   inexactNumber: string | null;
-  /** Whether an object has more than MAX_JSON_OBJECT_MEMBERS keys (the scan stops there; the other fields are partial). */
+  /** Whether an object has more than MAX_JSON_OBJECT_MEMBERS keys. */
   tooWide: boolean;
 }
 
@@ -49,8 +50,10 @@ export function jsonShape(text: string): JsonShape {
       deepest = Math.max(deepest, open.length);
       expectKey = ch === 0x7b;
       values++;
+      // Past a limit the scan stops: 255 MiB of `[` would otherwise keep an entry for each (gigabytes).
+      if (deepest > MAX_JSON_DEPTH || values > MAX_JSON_VALUES) break;
     } else if (ch === 0x2c) {
-      values++;
+      if (++values > MAX_JSON_VALUES) break;
       expectKey = open[open.length - 1] instanceof Set;
     } else if (ch === 0x5d || ch === 0x7d) open.pop();
     else if (ch === 0x2d || (ch >= 0x30 && ch <= 0x39)) {

@@ -25,7 +25,7 @@ export function printable(s: string): string {
 export function printedReason(message: string): string {
   const chars = Array.from(printable(message));
   if (chars.length <= MAX_REASON_CHARS) return chars.join('');
-  return `${chars.slice(0, MAX_REASON_CHARS - 1).join('').replace(/\\u\{[0-9a-f]*$/, '')}…`;
+  return `${chars.slice(0, MAX_REASON_CHARS - 1).join('').replace(/\\(u(\{[0-9a-f]*)?)?$/, '')}…`;
 }
 
 /** The exit status of a verdict: 0 verified, 1 rejected, 3 not decided here (2 is the CLI's usage or I/O error). */

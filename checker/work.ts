@@ -52,11 +52,15 @@ export function pathWork(s: Shape, path: PathName): number {
 
 /**
  * Ops of one arith/exp.ts expFixed(y, P) with 0 ≤ y < 2^yBits: after y + 7 halvings w ≤ 2^−6, so the Taylor loop
- * (8 each) stops within P/6 + 2 terms, then ≤ yBits + 7 squarings (4 each); each on integers of at most P + yBits + 8
- * bits.
+ * (8 each, on integers of about P bits) stops within P/6 + 2 terms, then ≤ yBits + 7 squarings (4 each). A squaring's
+ * operand is 2^P·e^(y/2^i), P + 1.45·y/2^i bits: the operands' excess over P bits halves from each squaring to the one
+ * before, so the squarings' word products sum to at most 2·(yBits + 7)·mulCost(P) + 3·mulCost(2^P·e^y's bits).
  */
-export const expWork = (P: number, yBits: number): number =>
-  (4 + 8 * (Math.ceil(P / 6) + 2) + 4 * (yBits + 7)) * mulCost(P + yBits + 8, P + yBits + 8);
+export function expWork(P: number, yBits: number): number {
+  const small = mulCost(P + 8, P + 8);
+  const top = P + Math.ceil(1.45 * 2 ** yBits) + 8;
+  return (4 + 8 * (Math.ceil(P / 6) + 2)) * small + 4 * (2 * (yBits + 7) * small + 3 * mulCost(top, top));
+}
 
 /**
  * Charges `work` to the check's budget, or stops, not decided here, when the estimates of this check so far, this one

@@ -27,8 +27,11 @@ export function checkExpGrid(s: ExpGridStep, ctx: StepContext): ExpGrid {
   ensure(s.stepBits <= MAX_GRID_STEP_BITS && s.fracBits <= MAX_FRAC_BITS && Number.isSafeInteger(s.base) && s.hi.length > 0 && Math.abs(s.base) <= zCap && Math.abs(s.base + s.hi.length) <= zCap,
     ctx.step, RULE, `grid parameters out of range (stepBits ≤ ${MAX_GRID_STEP_BITS}, fracBits ≤ ${MAX_FRAC_BITS}, |z| ≤ ${2 ** MAX_GRID_Z_BITS})`);
   const P = s.fracBits + 24;
-  // |r·z| ≤ 2·4096 (the scale step bounds r_hi ≤ 2).
-  ensureWork(ctx, RULE, s.hi.length * (expWork(P, MAX_GRID_Z_BITS + 2) + 4), 'an exp grid');
+  // Entry i evaluates e^y with y = r·|z_i| < 2·|z_i| + 1 (the scale step bounds r ≤ r_hi ≤ 2), so y < 2^b for
+  // b = bitLength of 2·|base + i| over 2^stepBits, at most MAX_GRID_Z_BITS + 2.
+  let work = 0;
+  for (let i = 0; i < s.hi.length; i++) work += expWork(P, 33 - Math.clz32(Math.ceil(Math.abs(s.base + i) / 2 ** s.stepBits))) + 4;
+  ensureWork(ctx, RULE, work, 'an exp grid');
   const hi = s.hi.map((h) => (h === null ? null : parseNatural(h) ?? reject(ctx.step, RULE, `bad mantissa ${h}`)));
   hi.forEach((h, i) => { if (h !== null) checkEntry(h, s.base + i, s, r, P, ctx); }); // null: a case citing it is rejected
   return { base: s.base, stepBits: s.stepBits, fracBits: s.fracBits, hi };

@@ -2,7 +2,9 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkCertificate } from '../../checker/check.js';
-import { MAX_NUMBER_CHARS } from '../../checker/limits.js';
+import { jsonShape } from '../../checker/json.js';
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES, MAX_NUMBER_CHARS } from '../../checker/limits.js';
+import { printedReason } from '../../checker/verdict.js';
 import { bruteForceCertificate, cubicCertificate, encode, tinyModel } from './helpers.js';
 
 const t = tinyModel('solver', 3, 5, 2);
@@ -118,5 +120,20 @@ describe('checkCertificate', () => {
     ), { numRuns: 300, seed: 20261124 });
     const v = await checkCertificate(encode(cubic), new Uint8Array([1, 2, 3]));
     expect(v.verified ? '' : v.error.rule).toBe('claim');
+  });
+});
+
+describe('the JSON pre-scan and printed reasons', () => {
+  it('stops at the first limit passed, keeping nothing more (255 MiB of `[` once took gigabytes)', () => {
+    expect(jsonShape('['.repeat(1e7)).depth).toBe(MAX_JSON_DEPTH + 1);
+    expect(jsonShape(`[${'0,'.repeat(MAX_JSON_VALUES + 10)}0]`).values).toBe(MAX_JSON_VALUES + 1);
+  });
+
+  it('cuts a reason at 1000 characters after escaping, never inside an escape', () => {
+    for (let pad = 0; pad < 12; pad++) {
+      const r = printedReason(`${'x'.repeat(pad)}${'\u200b'.repeat(400)}`);
+      expect([...r].length).toBeLessThanOrEqual(1000);
+      expect(r).toMatch(/^x*(\\u\{200b\})+…$/);
+    }
   });
 });

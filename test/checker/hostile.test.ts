@@ -216,6 +216,9 @@ describe('the second hostile review (CLI)', { timeout: 60_000 }, () => {
     const p = file(JSON.stringify(valid));
     expect((await expectClean([p, '--model', join(dir, 'missing'), '--model', model], 2)).stderr).toMatch(/--model is given twice/);
     expect((await expectClean([p, '--model', model, '--json=false'], 2)).stderr).toMatch(/--json takes no value/);
+    expect((await expectClean([p, '--model', model, '--json', '--json'], 2)).stderr).toMatch(/--json is given twice/);
+    // A model file named --json is not the flag: the usage error is text only.
+    expect((await expectClean([p, '--model', '--json', '--threads', '0'], 2)).stdout).toBe('');
     expect((await cli(['--model', model, '--', p])).code).toBe(0);
   });
   it('an output that cannot be written (a full disk, a closed pipe) is an I/O error: exit 2, one line, no stack trace', () => {
@@ -266,6 +269,16 @@ describe('the work budget (CLI)', { timeout: 60_000 }, () => {
     expect(bits).toBeGreaterThanOrEqual(261); // 2^120 over the power of two of 2^−140: a 261-bit numerator
     expect(pathWork({ vocab, k, dModel, dHead, bits }, 'EQKE')).toBe(5 * pathWork({ vocab, k, dModel, dHead, bits: 50 }, 'EQKE'));
     expect([mulCost(256, 256), mulCost(512, 512), mulCost(1024, 1024), mulCost(2048, 2048)]).toEqual([1, 4, 16, 64]);
+  });
+  it('weighs an exponential by the size of e^y: a grid far from z = 0 costs more than one near it', async () => {
+    const grid = (base: number) => variant((c) => {
+      c.claim.strategy = 'brute-force';
+      c.evidence.steps = [c.evidence.steps[0], { id: 'grid', kind: 'exp-grid', scale: 'scale', base, stepBits: 16, fracBits: 0, hi: new Array(1000).fill('1') },
+        { id: 'count', kind: 'brute-force-count', expE: 'scale', expP: 'scale' }];
+    });
+    const near = await estimate([file(grid(-1000)), '--model', model]);
+    const far = await estimate([file(grid(-(2 ** 28))), '--model', model]); // z ≈ −4096: e^y has about 6000 bits
+    expect(far).toBeGreaterThanOrEqual(100 * near);
   });
   it('an object of more than 4096 members is not read (its keys would be kept to find repeats)', async () => {
     const keys = Array.from({ length: 5000 }, (_, i) => `"k${i}":"x"`).join(',');
