@@ -23,8 +23,6 @@ export interface JsonShape {
   tooWide: boolean;
 }
 
-/** A number token that JSON.parse may read as another value than its text: a fraction, an exponent, −0, > 15 digits. */
-const INEXACT = /[.eE+]|^-0$|[0-9]{16}/;
 
 /** An open array (null) or object (the keys seen so far) during the scan. */
 type Frame = Set<string> | null;
@@ -57,10 +55,16 @@ export function jsonShape(text: string): JsonShape {
       expectKey = open[open.length - 1] instanceof Set;
     } else if (ch === 0x5d || ch === 0x7d) open.pop();
     else if (ch === 0x2d || (ch >= 0x30 && ch <= 0x39)) {
+      // A number token: exact when it is digits only (after a leading minus), at most 15 of them, and not −0. Its
+      // characters: + (2b), - (2d), . (2e), digits (30-39), E and e; any but a digit makes it inexact.
       const start = i;
-      while (i + 1 < text.length && /[-+.eE0-9]/.test(text[i + 1])) i++;
-      const token = text.slice(start, i + 1);
-      if (inexactNumber === null && INEXACT.test(token)) inexactNumber = token;
+      let digitsOnly = true;
+      for (let c = text.charCodeAt(i + 1); (c >= 0x2b && c <= 0x39 && c !== 0x2c && c !== 0x2f) || c === 0x45 || c === 0x65; c = text.charCodeAt(++i + 1)) {
+        if (c < 0x30 || c > 0x39) digitsOnly = false;
+      }
+      const digits = i - start + (ch === 0x2d ? 0 : 1);
+      const minusZero = ch === 0x2d && digits === 1 && text.charCodeAt(i) === 0x30;
+      if (inexactNumber === null && !(digitsOnly && digits <= 15 && !minusZero)) inexactNumber = text.slice(start, i + 1);
     }
   }
   return { depth: deepest, values, duplicateKey, inexactNumber, tooWide: false };

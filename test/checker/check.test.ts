@@ -129,6 +129,14 @@ describe('the JSON pre-scan and printed reasons', () => {
     expect(jsonShape(`[${'0,'.repeat(MAX_JSON_VALUES + 10)}0]`).values).toBe(MAX_JSON_VALUES + 1);
   });
 
+  it('finds the first number not written as an integer of at most 15 digits, outside strings only', () => {
+    const cases: Record<string, string | null> = {
+      '[1,23,-4,0,-725]': null, '[123456789012345,-123456789012345]': null, '{"a":"4.5","b\\"1.5":[7]}': null,
+      '[4.0]': '4.0', '[4e0]': '4e0', '[4E+0]': '4E+0', '[-0]': '-0', '[1234567890123456]': '1234567890123456', '[1,2.5,3.5]': '2.5',
+    };
+    for (const [text, first] of Object.entries(cases)) expect(jsonShape(text).inexactNumber, text).toBe(first);
+  });
+
   it('cuts a reason at 1000 characters after escaping, never inside an escape', () => {
     for (let pad = 0; pad < 12; pad++) {
       const r = printedReason(`${'x'.repeat(pad)}${'\u200b'.repeat(400)}`);
