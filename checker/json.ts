@@ -23,7 +23,6 @@ export interface JsonShape {
   tooWide: boolean;
 }
 
-
 /** An open array (null) or object (the keys seen so far) during the scan. */
 type Frame = Set<string> | null;
 

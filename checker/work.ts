@@ -5,9 +5,9 @@
  * multiply-add of integers of up to 256 bits (about 60 ns on a 2-core machine, whatever their size up to there); one
  * of larger integers counts as mulCost of them, so that the estimate follows the time the work takes, not only its
  * shape. Without that, weights whose exponents spread widely (every exact numerator then has hundreds of bits) or
- * peels of 256-digit witnesses made a check within the limit run for many minutes. An estimate bounds what the rule will count (checker/ops.ts,
- * the proof length, which stays a count of operations whatever their size), up to small terms linear in the
- * input; it decides nothing about the certificate.
+ * peels of 256-digit witnesses made a check within the limit run for many minutes. An estimate bounds what the rule
+ * will count (checker/ops.ts, the proof length, which stays a count of operations whatever their size), up to small
+ * terms linear in the input; it decides nothing about the certificate.
  */
 import type { WorkBudget } from './context.js';
 import { ensureWithin } from './errors.js';
